@@ -1,0 +1,8 @@
+//! CloudVault core library.
+//!
+//! Data flows one way: readers (`collect`) -> `ClusterSnapshot` -> graph -> analyses
+//! (cost, gravity, …) -> views (in the plugin) -> actions. This crate holds everything up
+//! to the analyses and never does terminal or kernel I/O, so the plugin, the collector and
+//! the agent all share the same rules.
+
+pub mod traffic;

@@ -1,0 +1,7 @@
+//! Traffic: destination classes, the CIDR network map, and flow sources.
+
+pub mod class;
+pub mod network;
+
+pub use class::{DestinationClass, Place, classify_between};
+pub use network::{NetworkClass, NetworkEntry, NetworkError, NetworkMap};

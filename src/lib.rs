@@ -7,4 +7,6 @@
 
 pub mod collect;
 pub mod model;
+pub mod pricing;
+pub mod topology;
 pub mod traffic;

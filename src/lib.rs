@@ -5,4 +5,8 @@
 //! to the analyses and never does terminal or kernel I/O, so the plugin, the collector and
 //! the agent all share the same rules.
 
+pub mod collect;
+pub mod model;
+pub mod pricing;
+pub mod topology;
 pub mod traffic;

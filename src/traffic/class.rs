@@ -49,7 +49,9 @@ impl fmt::Display for DestinationClass {
 
 /// The error of parsing a class name.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown destination class {0:?}: expected one of same-node, same-zone, cross-zone, cross-region, internet, unknown")]
+#[error(
+    "unknown destination class {0:?}: expected one of same-node, same-zone, cross-zone, cross-region, internet, unknown"
+)]
 pub struct UnknownClass(pub String);
 
 impl FromStr for DestinationClass {

@@ -407,6 +407,52 @@ fn full_map_and_vanished_cgroup_are_reported() {
     assert!(logtext.contains("not in the cgroup tree"), "{logtext}");
 }
 
+/// A pod sends large GSO packets (TSO), as real pods do; the node segments them on the
+/// way to the server. The agent must count what reaches the wire: the server's interface
+/// counters, one L3 header per segment.
+#[test]
+#[ignore = "root: run by agent/tests/run-root.sh"]
+fn gso_packets_count_as_their_wire_segments() {
+    let tmp = tempfile::tempdir().unwrap();
+    let net = net_file(tmp.path());
+    let log = tmp.path().join("agent.log");
+    let mut bed = Bed::new("gso");
+    let p = bed.pod_with(7, &format!("kubepods/pod{UID2}/{CID2}"), UID2, CID2, true);
+    bed.start_servers(1);
+    let cz = bed.servers[1].clone();
+    bed.count_rules(&p.veth, &[&cz.ip4, &cz.ip6]);
+    let args = agent_args(&bed, &net, "500ms", &[]);
+    let agent = start(&args, "127.0.0.1:19479", &log);
+    let mut report = Vec::new();
+    for addr in [&cz.ip4, &cz.ip6] {
+        let before = bed.server_rx(&cz);
+        let a0 = agent_counts(&agent.flows(), pod_pred(UID2, addr));
+        run_in(
+            &p.cgroup,
+            &p.ns,
+            &format!("iperf3 -c {addr} -p 5201 -n 40M -P 2"),
+        );
+        let after = bed.server_rx(&cz);
+        std::thread::sleep(Duration::from_millis(1500));
+        let a1 = agent_counts(&agent.flows(), pod_pred(UID2, addr));
+        let wire = (after.0 - before.0, after.1 - before.1);
+        let agent_tx = (a1.tx_bytes - a0.tx_bytes, a1.tx_packets - a0.tx_packets);
+        let skbs = bed.counted(&p.veth, addr).tx_packets;
+        let line = format!(
+            "GSO pod -> {addr}: agent tx {} B/{} p; server wire rx {} B/{} p; skbs forwarded {skbs}",
+            agent_tx.0, agent_tx.1, wire.0, wire.1
+        );
+        report.push(line.clone());
+        // GSO really happened: fewer skbs than wire packets.
+        assert!(skbs * 2 < wire.1, "{line}");
+        assert!(within(agent_tx.0, wire.0, TOLERANCE_PCT), "{line}");
+        assert!(within(agent_tx.1, wire.1, TOLERANCE_PCT), "{line}");
+    }
+    for line in &report {
+        eprintln!("{line}");
+    }
+}
+
 fn kill_pins(bed: &Bed) {
     sh(&format!(
         "{} --unpin --pin-dir {}",

@@ -59,6 +59,8 @@ pub struct Pod {
 #[derive(Debug, Clone)]
 pub struct Server {
     pub ns: String,
+    /// The veth end inside the server's namespace.
+    pub veth: String,
     pub ip4: String,
     pub ip6: String,
     pub class: &'static str,
@@ -122,8 +124,9 @@ impl Bed {
         ];
         for (name, v4, v6, class) in servers {
             let ns = format!("{PREFIX}-{tag}-{name}");
-            bed.link(&ns, &format!("{tag}{name}"), v4, v6);
+            bed.link(&ns, &format!("{tag}{name}"), v4, v6, false);
             bed.servers.push(Server {
+                veth: format!("{tag}{name}i"),
                 ns,
                 ip4: format!("{v4}.2"),
                 ip6: format!("{v6}:2"),
@@ -140,15 +143,17 @@ impl Bed {
 
     /// A namespace joined to the node by a veth: `<v4>.2/24` and `<v6>:2/64` inside,
     /// `.1` on the node side. GSO is limited to one segment so every skb is one wire
-    /// packet and the iptables counters count exactly the packets on the wire.
-    fn link(&mut self, ns: &str, short: &str, v4: &str, v6: &str) -> String {
+    /// packet and the iptables counters count exactly the packets on the wire; with
+    /// `gso`, the namespace's end keeps the default (large GSO packets).
+    fn link(&mut self, ns: &str, short: &str, v4: &str, v6: &str, gso: bool) -> String {
         self.add_ns(ns);
         let n = &self.node_ns;
         let outer = format!("{short}n");
         let inner = format!("{short}i");
+        let inner_gso = if gso { "" } else { "gso_max_segs 1" };
         sh(&format!(
             "set -e
-             ip link add {outer} netns {n} gso_max_segs 1 type veth peer name {inner} netns {ns} gso_max_segs 1
+             ip link add {outer} netns {n} gso_max_segs 1 type veth peer name {inner} netns {ns} {inner_gso}
              ip -n {n} addr add {v4}.1/24 dev {outer}
              ip -n {n} addr add {v6}:1/64 dev {outer} nodad
              ip -n {n} link set {outer} up
@@ -163,6 +168,11 @@ impl Bed {
 
     /// A pod namespace at `10.200.<n>.2` with its container cgroup at `cgroup_rel`.
     pub fn pod(&mut self, n: u8, cgroup_rel: &str, uid: &str, cid: &str) -> Pod {
+        self.pod_with(n, cgroup_rel, uid, cid, false)
+    }
+
+    /// A pod whose own veth end sends large GSO packets (as real pods do).
+    pub fn pod_with(&mut self, n: u8, cgroup_rel: &str, uid: &str, cid: &str, gso: bool) -> Pod {
         let tag = self.node_ns.trim_end_matches("-node").to_owned();
         let ns = format!("{tag}-p{n}");
         let short = format!("{}p{n}", tag.trim_start_matches(&format!("{PREFIX}-")));
@@ -171,6 +181,7 @@ impl Bed {
             &short,
             &format!("10.200.{n}"),
             &format!("fd00:200:{n}:"),
+            gso,
         );
         let cgroup = self.root.join(cgroup_rel);
         std::fs::create_dir_all(&cgroup).unwrap();
@@ -301,6 +312,22 @@ impl Bed {
             }
         }
         c
+    }
+
+    /// (L3 bytes, packets) received so far on a server's veth: rx_bytes minus the
+    /// 14-byte Ethernet header of each packet.
+    pub fn server_rx(&self, s: &Server) -> (u64, u64) {
+        let stat = |f: &str| -> u64 {
+            sh(&format!(
+                "ip netns exec {} cat /sys/class/net/{}/statistics/{f}",
+                s.ns, s.veth
+            ))
+            .trim()
+            .parse()
+            .unwrap()
+        };
+        let (bytes, packets) = (stat("rx_bytes"), stat("rx_packets"));
+        (bytes - 14 * packets, packets)
     }
 
     pub fn cleanup(&mut self) {

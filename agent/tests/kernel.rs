@@ -453,6 +453,87 @@ fn gso_packets_count_as_their_wire_segments() {
     }
 }
 
+/// Pods address Services by ClusterIP; kube-proxy's DNAT happens in the node's namespace,
+/// so the pod's hook sees the ClusterIP. The agent must report the backend (from the
+/// node's conntrack table), with the bytes the node forwarded to it.
+#[test]
+#[ignore = "root: run by agent/tests/run-root.sh"]
+fn cluster_ip_traffic_is_attributed_to_the_backend() {
+    let tmp = tempfile::tempdir().unwrap();
+    let net = net_file(tmp.path());
+    let log = tmp.path().join("agent.log");
+    let mut bed = Bed::new("svc");
+    let p = bed.pod(8, &format!("kubepods/pod{UID1}/{CID1}"), UID1, CID1);
+    bed.start_servers(1);
+    let cz = bed.servers[1].clone();
+    let n = bed.node_ns.clone();
+    // What kube-proxy (iptables mode) installs for a Service 10.96.0.10:80 /
+    // [fd00:96::10]:80 with one backend on port 5201.
+    for proto in ["tcp", "udp"] {
+        sh(&format!(
+            "ip netns exec {n} iptables -w -t nat -A PREROUTING -d 10.96.0.10 -p {proto} --dport 80 -j DNAT --to-destination {}:5201 && \
+             ip netns exec {n} ip6tables -w -t nat -A PREROUTING -d fd00:96::10 -p {proto} --dport 80 -j DNAT --to-destination [{}]:5201",
+            cz.ip4, cz.ip6
+        ));
+    }
+    bed.count_rules(&p.veth, &[&cz.ip4, &cz.ip6]);
+    // The agent runs outside the node namespace here, so it reads that namespace's table
+    // through a process living in it.
+    bed.spawn_in_ns(&n, "exec sleep 600");
+    let pid = bed.children.last().unwrap().id();
+    let conntrack = format!("/proc/{pid}/net/nf_conntrack");
+    let args = agent_args(
+        &bed,
+        &net,
+        "500ms",
+        &[
+            "--service-cidr",
+            "10.96.0.0/12",
+            "--service-cidr",
+            "fd00:96::/108",
+            "--conntrack",
+            &conntrack,
+        ],
+    );
+    let agent = start(&args, "127.0.0.1:19481", &log);
+    for svc in ["10.96.0.10", "fd00:96::10"] {
+        for cmd in [
+            format!("iperf3 -c {svc} -p 80 -n 3M -P 3"),
+            format!("iperf3 -c {svc} -p 80 -n 2M -R"),
+            format!("iperf3 -c {svc} -p 80 -u -b 200M -n 1M -l 1200"),
+        ] {
+            run_in(&p.cgroup, &p.ns, &cmd);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let flows = agent.flows();
+    let mut report = Vec::new();
+    for (svc, backend) in [("10.96.0.10", &cz.ip4), ("fd00:96::10", &cz.ip6)] {
+        let a = agent_counts(&flows, |f| {
+            f["podUID"] == UID1 && f["remote"] == backend.as_str() && f["service"] == svc
+        });
+        let t = bed.counted(&p.veth, backend);
+        let line = compare_line(&format!("pod -> Service {svc} -> backend {backend}"), a, t);
+        report.push(line.clone());
+        assert!(t.tx_bytes > 2_000_000 && t.rx_bytes > 1_000_000, "{line}");
+        assert!(within(a.tx_bytes, t.tx_bytes, TOLERANCE_PCT), "{line}");
+        assert!(within(a.rx_bytes, t.rx_bytes, TOLERANCE_PCT), "{line}");
+        for f in flows["flows"].as_array().unwrap() {
+            if f["service"] == svc && f["remote"] == backend.as_str() {
+                assert_eq!(f["class"], "cross-zone", "{f}");
+            }
+        }
+        let left = agent_counts(&flows, |f| f["remote"] == svc);
+        assert!(
+            left.tx_bytes * 100 < t.tx_bytes,
+            "unresolved on the ClusterIP: {left:?}"
+        );
+    }
+    for line in &report {
+        eprintln!("{line}");
+    }
+}
+
 fn kill_pins(bed: &Bed) {
     sh(&format!(
         "{} --unpin --pin-dir {}",

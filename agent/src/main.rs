@@ -164,6 +164,12 @@ fn run(args: Args) -> anyhow::Result<()> {
         .cgroup_root
         .clone()
         .unwrap_or_else(|| cgroup_mount.clone());
+    // Walk the cgroup2 mount the programs attach under: in a pod that is the host's
+    // hierarchy mounted at e.g. /host/sys/fs/cgroup, not the container's own view.
+    let cgroup_mount = match mounts::mount_of(&mounts, &cgroup_root) {
+        Some(m) if m.fstype == "cgroup2" => m.point.clone(),
+        _ => cgroup_mount,
+    };
     let node = match args.node.clone() {
         Some(n) => n,
         None => std::fs::read_to_string("/proc/sys/kernel/hostname")

@@ -327,7 +327,7 @@ fn accuracy_edge_cases_and_restart() {
     let t = bed.counted(&p1.veth, &cz.ip4);
     let line = compare_line("restart: pod1 -> cross-zone v4 (both containers)", a, t);
     report.push(line.clone());
-    assert!(t.tx_bytes > 100_000_000, "{line}");
+    assert!(t.tx_bytes > 20_000_000, "{line}");
     assert!(within(a.tx_bytes, t.tx_bytes, TOLERANCE_PCT), "{line}");
     assert!(within(a.rx_bytes, t.rx_bytes, TOLERANCE_PCT), "{line}");
     // The earlier checks still hold after the restart (nothing doubled or lost).
@@ -531,6 +531,73 @@ fn cluster_ip_traffic_is_attributed_to_the_backend() {
     }
     for line in &report {
         eprintln!("{line}");
+    }
+}
+
+/// The DaemonSet grants only CAP_BPF and CAP_NET_ADMIN (no PERFMON, SYS_RESOURCE or
+/// SYS_ADMIN): measured here by starting the agent with nothing else in its bounding set,
+/// attaching fresh and then replacing its own pinned programs, and counting a transfer.
+#[test]
+#[ignore = "root: run by agent/tests/run-root.sh"]
+fn runs_with_only_cap_bpf_and_cap_net_admin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let net = net_file(tmp.path());
+    let mut bed = Bed::new("cap");
+    let p = bed.pod(9, &format!("kubepods/pod{UID3}/{CID3}"), UID3, CID3);
+    bed.start_servers(1);
+    let sz = bed.servers[0].clone();
+    bed.count_rules(&p.veth, &[&sz.ip4]);
+    let args = agent_args(&bed, &net, "500ms", &[]);
+    for round in 0..2 {
+        let log = tmp.path().join(format!("agent{round}.log"));
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args([
+            "--bounding-set",
+            "-all,+bpf,+net_admin",
+            "--inh-caps",
+            "-all",
+            "--",
+        ])
+        .arg(env!("CARGO_BIN_EXE_vault-agent"))
+        .args(&args)
+        .args(["--listen", "127.0.0.1:19483"])
+        .stderr(std::fs::File::create(&log).unwrap());
+        let mut agent = Agent {
+            child: cmd.spawn().unwrap(),
+            listen: "127.0.0.1:19483".into(),
+            log: log.clone(),
+        };
+        wait_for(Duration::from_secs(20), || {
+            agent.get("/readyz").is_some_and(|(s, _)| s == 200)
+                || agent.child.try_wait().ok().flatten().is_some()
+        });
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        assert!(status.contains("CapEff"), "{status}");
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.contains("programs attached"), "{text}");
+        let eff = std::fs::read_to_string(format!("/proc/{}/status", agent.child.id()))
+            .unwrap()
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("CapEff:")
+                    .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+            })
+            .unwrap();
+        assert_eq!(eff, (1 << 39) | (1 << 12), "only CAP_BPF and CAP_NET_ADMIN");
+        run_in(
+            &p.cgroup,
+            &p.ns,
+            &format!("iperf3 -c {} -p 5201 -n 1M", sz.ip4),
+        );
+        std::thread::sleep(Duration::from_millis(1200));
+        let a = agent_counts(&agent.flows(), pod_pred(UID3, &sz.ip4));
+        let t = bed.counted(&p.veth, &sz.ip4);
+        let line = compare_line(&format!("reduced capabilities, start {round}"), a, t);
+        assert!(
+            t.tx_bytes > 500_000 && within(a.tx_bytes, t.tx_bytes, TOLERANCE_PCT),
+            "{line}"
+        );
+        agent.kill9();
     }
 }
 

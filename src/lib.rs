@@ -6,6 +6,8 @@
 //! the agent all share the same rules.
 
 pub mod collect;
+pub mod cost;
+pub mod graph;
 pub mod model;
 pub mod pricing;
 pub mod topology;

@@ -8,6 +8,7 @@
 pub mod collect;
 pub mod cost;
 pub mod graph;
+pub mod gravity;
 pub mod model;
 pub mod pricing;
 pub mod topology;

@@ -297,6 +297,8 @@ fn pod_gravity(
             }
         }
     }
+    // With no price there is no best zone to name.
+    let best = best.filter(|(_, c)| c.is_some());
     let best_cost = best.as_ref().and_then(|(_, c)| *c);
     let gravity = match (current, best_cost) {
         (Some(c), Some(b)) => Some(c - b),

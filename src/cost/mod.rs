@@ -275,6 +275,8 @@ fn volume_cost(
     let (idle, state) = match (pv, claim) {
         (None, _) => (false, "pending"),
         (Some(v), _) if v.phase == "Released" => (true, "released"),
+        // Bound to a claim the input does not hold: whether it is mounted is unknown.
+        (Some(v), None) if v.claim.is_some() && v.phase == "Bound" => (false, "claim-not-in-input"),
         (Some(_), None) => (true, "unbound"),
         (Some(_), Some(_)) if pods.is_empty() => (true, "unmounted"),
         _ => (false, ""),

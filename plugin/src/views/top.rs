@@ -84,7 +84,8 @@ fn rows(items: &[VolumeCost], wide: bool) -> Vec<Vec<String>> {
             let key = match (&v.price_key, &v.price_tier) {
                 (Some(k), Some(t)) => format!("{k}/{t}"),
                 (Some(k), None) => k.clone(),
-                (None, _) => "default".into(),
+                (None, _) if v.unknown_price_reason.is_some() => "default".into(),
+                (None, _) => "-".into(),
             };
             let workloads = v
                 .workloads

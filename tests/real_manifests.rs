@@ -19,7 +19,12 @@ fn manifests_dir() -> PathBuf {
     root.ancestors()
         .map(|a| a.join("shared/real-inputs/manifests"))
         .find(|p| p.is_dir())
-        .unwrap_or_else(|| panic!("shared/real-inputs/manifests not found above {}; set CLOUDVAULT_REAL_INPUTS", root.display()))
+        .unwrap_or_else(|| {
+            panic!(
+                "shared/real-inputs/manifests not found above {}; set CLOUDVAULT_REAL_INPUTS",
+                root.display()
+            )
+        })
 }
 
 /// `sc/<name>=<key>` for classes, `pv/<name>=<zones>:<key>` for volumes, and
@@ -27,16 +32,29 @@ fn manifests_dir() -> PathBuf {
 fn describe(s: &ClusterSnapshot) -> String {
     let mut parts = Vec::new();
     for n in &s.nodes {
-        parts.push(format!("node/{}={}", n.name, zone_of(&n.labels).unwrap_or_else(|| "unknown".into())));
+        parts.push(format!(
+            "node/{}={}",
+            n.name,
+            zone_of(&n.labels).unwrap_or_else(|| "unknown".into())
+        ));
     }
     for c in &s.classes {
-        let key = price_key(Some(c), None, None, 1 << 30).map_or_else(|_| "unknown".to_owned(), |k| k.key);
+        let key = price_key(Some(c), None, None, 1 << 30)
+            .map_or_else(|_| "unknown".to_owned(), |k| k.key);
         parts.push(format!("sc/{}={key}", c.name));
     }
     for v in &s.volumes {
-        let class = v.storage_class.as_ref().and_then(|n| s.classes.iter().find(|c| &c.name == n));
-        let key = price_key(class, Some(v), None, v.capacity_bytes.unwrap_or(0)).map_or_else(|_| "unknown".to_owned(), |k| k.key);
-        parts.push(format!("pv/{}={}:{key}", v.name, volume_zones(v, &s.nodes).label()));
+        let class = v
+            .storage_class
+            .as_ref()
+            .and_then(|n| s.classes.iter().find(|c| &c.name == n));
+        let key = price_key(class, Some(v), None, v.capacity_bytes.unwrap_or(0))
+            .map_or_else(|_| "unknown".to_owned(), |k| k.key);
+        parts.push(format!(
+            "pv/{}={}:{key}",
+            v.name,
+            volume_zones(v, &s.nodes).label()
+        ));
     }
     for c in &s.claims {
         let class = match &c.class {
@@ -52,49 +70,178 @@ fn describe(s: &ClusterSnapshot) -> String {
 const EXPECTED: &[(&str, &str)] = &[
     // GKE in-tree PD with only the deprecated labels; its class is not in the file, so
     // its disk type (and price key) is unknown.
-    ("derailed_k9s__internal__render__testdata__pv.json.yaml", "pv/pvc-07aa4e2c-8726-11e9-a8e8-42010a80015b=us-central1-a:unknown"),
-    ("derailed_k9s__internal__render__testdata__pv_terminating.json.yaml", "pv/pvc-a4d86f51-916c-476b-83af-b551c91a8ac0=asia-southeast1-b:unknown"),
-    ("kdash-rs_kdash__test_data__nodes.yaml", "node/gke-hello-hipster-default-pool-9e6f6ffb-q16l=unknown"),
-    ("kdash-rs_kdash__test_data__pvcs.yaml", "pvc/jhipster/data-consul-0=gp2; pvc/jhipster/data-consul-1=gp2; pvc/jhipster/data-consul-2=gp2"),
-    ("kdash-rs_kdash__test_data__pvs.yaml", "pv/pvc-149f1f3b-c0fd-471d-bc3e-d039369755ef=eu-west-1a:unknown; pv/pvc-c5a5b78c-732a-4c44-8c2c-4682296da68c=eu-west-1c:unknown; pv/pvc-d2ccb749-9fdc-4503-81e9-f268073e1487=eu-west-1b:unknown"),
-    ("kdash-rs_kdash__test_data__storageclass.yaml", "sc/ebs-performance=ebs-io1; sc/ebs-standard=ebs-gp2; sc/efs-sc=efs-standard; sc/gp2=ebs-gp2"),
-    ("kubernetes-csi_external-snapshotter__examples__kubernetes__groupsnapshot-v1beta1.yaml", ""),
-    ("kubernetes-csi_external-snapshotter__examples__kubernetes__restore.yaml", "pvc/default/hpvc-restore=csi-hostpath-sc"),
-    ("kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__ephemeral-volume__manifests__pod.yaml", ""),
-    ("kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__modify-volume__manifests__pod-with-volume.yaml", "sc/ebs-sc=ebs-gp3; pvc/default/ebs-claim=ebs-sc"),
-    ("kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__modify-volume__manifests__volumeattributesclass.yaml", ""),
-    ("kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__node-local-volumes__manifests__pv-pvc.yaml", "pv/node-local-cache-pv=unknown:unknown; pvc/default/node-local-cache-pvc=(default)"),
-    ("kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__snapshot__manifests__classes__snapshotclass.yaml", ""),
-    ("kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__snapshot__manifests__snapshot-restore__claim.yaml", "pvc/default/ebs-snapshot-restored-claim=ebs-sc"),
-    ("kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__snapshot__manifests__snapshot__snapshot.yaml", ""),
-    ("kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__static-provisioning__manifests__pv.yaml", "pv/test-pv=us-east-2c:unknown"),
-    ("kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__storageclass__manifests__storageclass.yaml", "sc/ebs-sc=ebs-io1"),
-    ("kubernetes-sigs_aws-ebs-csi-driver__issues__2099__vac-unsupported-param.yaml", ""),
-    ("kubernetes-sigs_aws-ebs-csi-driver__issues__2297__pvc-with-vac.yaml", "pvc/monitoring/data-loki-read-0=gp3"),
-    ("kubernetes-sigs_aws-ebs-csi-driver__issues__2297__vac.yaml", ""),
-    ("kubernetes-sigs_aws-ebs-csi-driver__issues__2340__vac-gp2-to-gp3.yaml", ""),
-    ("kubernetes-sigs_azuredisk-csi-driver__deploy__example__modifyvolume__volumeattributesclass.yaml", ""),
-    ("kubernetes-sigs_azuredisk-csi-driver__deploy__example__pv-azuredisk-csi.yaml", "pv/pv-azuredisk=unknown:unknown"),
-    ("kubernetes-sigs_azuredisk-csi-driver__deploy__example__sharedisk__deployment.yaml", "sc/managed-csi=azure-premium-lrs; pvc/default/pvc-azuredisk=managed-csi"),
-    ("kubernetes-sigs_azuredisk-csi-driver__deploy__example__statefulset-nozone.yaml", ""),
-    ("kubernetes-sigs_azuredisk-csi-driver__deploy__example__storageclass-azuredisk-csi-allowed-topology.yaml", "sc/managed-csi=azure-standardssd-lrs"),
-    ("kubernetes-sigs_gcp-compute-persistent-disk-csi-driver__examples__kubernetes__demo-pod-shared-pd.yaml", "pvc/default/podpvc=csi-gce-pd"),
-    ("kubernetes-sigs_gcp-compute-persistent-disk-csi-driver__examples__kubernetes__demo-regional-restricted-sc.yaml", "sc/csi-gce-pd=gce-pd-standard-regional"),
-    ("kubernetes-sigs_gcp-compute-persistent-disk-csi-driver__examples__kubernetes__demo-vol-create.yaml", "sc/test-sc=gce-hyperdisk-balanced; pvc/default/test-pvc=test-sc"),
-    ("kubernetes-sigs_gcp-compute-persistent-disk-csi-driver__examples__kubernetes__snapshot__volumesnapshotclass-storage-locations.yaml", ""),
-    ("kubernetes_examples___archived__cockroachdb__cockroachdb-statefulset.yaml", ""),
-    ("kubernetes_examples___archived__persistent-volume-provisioning__aws-ebs.yaml", "sc/slow=ebs-io1"),
-    ("kubernetes_examples___archived__volumes__nfs__nfs-pv.yaml", "pv/nfs=any:unknown"),
-    ("kubernetes_examples___archived__volumes__nfs__nfs-pvc.yaml", "pvc/default/nfs=(none)"),
-    ("kubernetes_website__content__en__docs__concepts__storage__volumes.md__local-pv.yaml", "pv/example-pv=unknown:unknown"),
-    ("kubernetes_website__content__en__docs__concepts__storage__volumes.md__regional-pd-pv.yaml", "pv/test-volume=us-central1-a,us-central1-b:unknown"),
-    ("kubernetes_website__content__en__examples__application__cassandra__cassandra-statefulset.yaml", "sc/fast=unknown"),
-    ("kubernetes_website__content__en__examples__application__restore-pvc.yaml", "pvc/default/restored-pvc=(default)"),
-    ("kubernetes_website__content__en__examples__application__zookeeper__zookeeper.yaml", ""),
-    ("kubernetes_website__content__en__examples__storage__storageclass__storageclass-aws-efs.yaml", "sc/efs-sc=efs-standard"),
-    ("kubernetes_website__content__en__examples__storage__storageclass__storageclass-local.yaml", "sc/local-storage=unknown"),
-    ("kubernetes_website__content__en__examples__storage__storageclass__storageclass-topology.yaml", "sc/standard=unknown"),
-    ("red-hat-storage_ocs-ci__issues__11605__restore-pvc-pending.yaml", "pvc/longevity/restore-pvc-test-0214186ffc0549-366f47ef=ocs-storagecluster-ceph-rbd"),
+    (
+        "derailed_k9s__internal__render__testdata__pv.json.yaml",
+        "pv/pvc-07aa4e2c-8726-11e9-a8e8-42010a80015b=us-central1-a:unknown",
+    ),
+    (
+        "derailed_k9s__internal__render__testdata__pv_terminating.json.yaml",
+        "pv/pvc-a4d86f51-916c-476b-83af-b551c91a8ac0=asia-southeast1-b:unknown",
+    ),
+    (
+        "kdash-rs_kdash__test_data__nodes.yaml",
+        "node/gke-hello-hipster-default-pool-9e6f6ffb-q16l=unknown",
+    ),
+    (
+        "kdash-rs_kdash__test_data__pvcs.yaml",
+        "pvc/jhipster/data-consul-0=gp2; pvc/jhipster/data-consul-1=gp2; pvc/jhipster/data-consul-2=gp2",
+    ),
+    (
+        "kdash-rs_kdash__test_data__pvs.yaml",
+        "pv/pvc-149f1f3b-c0fd-471d-bc3e-d039369755ef=eu-west-1a:unknown; pv/pvc-c5a5b78c-732a-4c44-8c2c-4682296da68c=eu-west-1c:unknown; pv/pvc-d2ccb749-9fdc-4503-81e9-f268073e1487=eu-west-1b:unknown",
+    ),
+    (
+        "kdash-rs_kdash__test_data__storageclass.yaml",
+        "sc/ebs-performance=ebs-io1; sc/ebs-standard=ebs-gp2; sc/efs-sc=efs-standard; sc/gp2=ebs-gp2",
+    ),
+    (
+        "kubernetes-csi_external-snapshotter__examples__kubernetes__groupsnapshot-v1beta1.yaml",
+        "",
+    ),
+    (
+        "kubernetes-csi_external-snapshotter__examples__kubernetes__restore.yaml",
+        "pvc/default/hpvc-restore=csi-hostpath-sc",
+    ),
+    (
+        "kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__ephemeral-volume__manifests__pod.yaml",
+        "",
+    ),
+    (
+        "kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__modify-volume__manifests__pod-with-volume.yaml",
+        "sc/ebs-sc=ebs-gp3; pvc/default/ebs-claim=ebs-sc",
+    ),
+    (
+        "kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__modify-volume__manifests__volumeattributesclass.yaml",
+        "",
+    ),
+    (
+        "kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__node-local-volumes__manifests__pv-pvc.yaml",
+        "pv/node-local-cache-pv=unknown:unknown; pvc/default/node-local-cache-pvc=(default)",
+    ),
+    (
+        "kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__snapshot__manifests__classes__snapshotclass.yaml",
+        "",
+    ),
+    (
+        "kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__snapshot__manifests__snapshot-restore__claim.yaml",
+        "pvc/default/ebs-snapshot-restored-claim=ebs-sc",
+    ),
+    (
+        "kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__snapshot__manifests__snapshot__snapshot.yaml",
+        "",
+    ),
+    (
+        "kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__static-provisioning__manifests__pv.yaml",
+        "pv/test-pv=us-east-2c:unknown",
+    ),
+    (
+        "kubernetes-sigs_aws-ebs-csi-driver__examples__kubernetes__storageclass__manifests__storageclass.yaml",
+        "sc/ebs-sc=ebs-io1",
+    ),
+    (
+        "kubernetes-sigs_aws-ebs-csi-driver__issues__2099__vac-unsupported-param.yaml",
+        "",
+    ),
+    (
+        "kubernetes-sigs_aws-ebs-csi-driver__issues__2297__pvc-with-vac.yaml",
+        "pvc/monitoring/data-loki-read-0=gp3",
+    ),
+    (
+        "kubernetes-sigs_aws-ebs-csi-driver__issues__2297__vac.yaml",
+        "",
+    ),
+    (
+        "kubernetes-sigs_aws-ebs-csi-driver__issues__2340__vac-gp2-to-gp3.yaml",
+        "",
+    ),
+    (
+        "kubernetes-sigs_azuredisk-csi-driver__deploy__example__modifyvolume__volumeattributesclass.yaml",
+        "",
+    ),
+    (
+        "kubernetes-sigs_azuredisk-csi-driver__deploy__example__pv-azuredisk-csi.yaml",
+        "pv/pv-azuredisk=unknown:unknown",
+    ),
+    (
+        "kubernetes-sigs_azuredisk-csi-driver__deploy__example__sharedisk__deployment.yaml",
+        "sc/managed-csi=azure-premium-lrs; pvc/default/pvc-azuredisk=managed-csi",
+    ),
+    (
+        "kubernetes-sigs_azuredisk-csi-driver__deploy__example__statefulset-nozone.yaml",
+        "",
+    ),
+    (
+        "kubernetes-sigs_azuredisk-csi-driver__deploy__example__storageclass-azuredisk-csi-allowed-topology.yaml",
+        "sc/managed-csi=azure-standardssd-lrs",
+    ),
+    (
+        "kubernetes-sigs_gcp-compute-persistent-disk-csi-driver__examples__kubernetes__demo-pod-shared-pd.yaml",
+        "pvc/default/podpvc=csi-gce-pd",
+    ),
+    (
+        "kubernetes-sigs_gcp-compute-persistent-disk-csi-driver__examples__kubernetes__demo-regional-restricted-sc.yaml",
+        "sc/csi-gce-pd=gce-pd-standard-regional",
+    ),
+    (
+        "kubernetes-sigs_gcp-compute-persistent-disk-csi-driver__examples__kubernetes__demo-vol-create.yaml",
+        "sc/test-sc=gce-hyperdisk-balanced; pvc/default/test-pvc=test-sc",
+    ),
+    (
+        "kubernetes-sigs_gcp-compute-persistent-disk-csi-driver__examples__kubernetes__snapshot__volumesnapshotclass-storage-locations.yaml",
+        "",
+    ),
+    (
+        "kubernetes_examples___archived__cockroachdb__cockroachdb-statefulset.yaml",
+        "",
+    ),
+    (
+        "kubernetes_examples___archived__persistent-volume-provisioning__aws-ebs.yaml",
+        "sc/slow=ebs-io1",
+    ),
+    (
+        "kubernetes_examples___archived__volumes__nfs__nfs-pv.yaml",
+        "pv/nfs=any:unknown",
+    ),
+    (
+        "kubernetes_examples___archived__volumes__nfs__nfs-pvc.yaml",
+        "pvc/default/nfs=(none)",
+    ),
+    (
+        "kubernetes_website__content__en__docs__concepts__storage__volumes.md__local-pv.yaml",
+        "pv/example-pv=unknown:unknown",
+    ),
+    (
+        "kubernetes_website__content__en__docs__concepts__storage__volumes.md__regional-pd-pv.yaml",
+        "pv/test-volume=us-central1-a,us-central1-b:unknown",
+    ),
+    (
+        "kubernetes_website__content__en__examples__application__cassandra__cassandra-statefulset.yaml",
+        "sc/fast=unknown",
+    ),
+    (
+        "kubernetes_website__content__en__examples__application__restore-pvc.yaml",
+        "pvc/default/restored-pvc=(default)",
+    ),
+    (
+        "kubernetes_website__content__en__examples__application__zookeeper__zookeeper.yaml",
+        "",
+    ),
+    (
+        "kubernetes_website__content__en__examples__storage__storageclass__storageclass-aws-efs.yaml",
+        "sc/efs-sc=efs-standard",
+    ),
+    (
+        "kubernetes_website__content__en__examples__storage__storageclass__storageclass-local.yaml",
+        "sc/local-storage=unknown",
+    ),
+    (
+        "kubernetes_website__content__en__examples__storage__storageclass__storageclass-topology.yaml",
+        "sc/standard=unknown",
+    ),
+    (
+        "red-hat-storage_ocs-ci__issues__11605__restore-pvc-pending.yaml",
+        "pvc/longevity/restore-pvc-test-0214186ffc0549-366f47ef=ocs-storagecluster-ceph-rbd",
+    ),
 ];
 
 #[test]
@@ -107,11 +254,16 @@ fn every_real_manifest_loads_with_expected_zones_and_keys() {
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .collect();
     files.sort();
-    assert!(files.len() >= 40, "expected the whole folder, found {} files", files.len());
+    assert!(
+        files.len() >= 40,
+        "expected the whole folder, found {} files",
+        files.len()
+    );
     let mut mismatches = Vec::new();
     for f in &files {
         let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let raw = read_paths(std::slice::from_ref(f)).unwrap_or_else(|e| panic!("{name} does not load: {e}"));
+        let raw = read_paths(std::slice::from_ref(f))
+            .unwrap_or_else(|e| panic!("{name} does not load: {e}"));
         let got = describe(&raw.into_snapshot(&Scope::default()));
         match expected.get(name) {
             Some(want) if *want == got => {}
@@ -131,23 +283,54 @@ fn kdash_dump_as_one_cluster() {
         .iter()
         .map(|f| dir.join(format!("kdash-rs_kdash__test_data__{f}.yaml")))
         .collect();
-    let snapshot = read_paths(&files).unwrap_or_else(|e| panic!("{e}")).into_snapshot(&Scope::default());
-    let opts = cloudvault::graph::BuildOptions { region: Some("eu-west-1".into()), ..Default::default() };
+    let snapshot = read_paths(&files)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_snapshot(&Scope::default());
+    let opts = cloudvault::graph::BuildOptions {
+        region: Some("eu-west-1".into()),
+        ..Default::default()
+    };
     let g = cloudvault::graph::build(&snapshot, &cloudvault::traffic::FlowSet::none(), &opts);
     let book = cloudvault::pricing::PriceBook::bundled().unwrap_or_else(|e| panic!("{e}"));
     let r = cloudvault::cost::cost_report(&g, &book);
     let rows: Vec<(String, String, Vec<String>, f64, Vec<String>)> = r
         .items
         .iter()
-        .map(|v| (v.pvc.clone().unwrap_or_default(), v.price_key.clone().unwrap_or_default(), v.zones.clone(), v.monthly_cost_usd.cents(), v.flags.clone()))
+        .map(|v| {
+            (
+                v.pvc.clone().unwrap_or_default(),
+                v.price_key.clone().unwrap_or_default(),
+                v.zones.clone(),
+                v.monthly_cost_usd.cents(),
+                v.flags.clone(),
+            )
+        })
         .collect();
     let idle = vec!["idle".to_owned(), "unmounted".to_owned()];
     assert_eq!(
         rows,
         vec![
-            ("data-consul-0".into(), "ebs-gp2".into(), vec!["eu-west-1a".into()], 0.88, idle.clone()),
-            ("data-consul-1".into(), "ebs-gp2".into(), vec!["eu-west-1c".into()], 0.88, idle.clone()),
-            ("data-consul-2".into(), "ebs-gp2".into(), vec!["eu-west-1b".into()], 0.88, idle),
+            (
+                "data-consul-0".into(),
+                "ebs-gp2".into(),
+                vec!["eu-west-1a".into()],
+                0.88,
+                idle.clone()
+            ),
+            (
+                "data-consul-1".into(),
+                "ebs-gp2".into(),
+                vec!["eu-west-1c".into()],
+                0.88,
+                idle.clone()
+            ),
+            (
+                "data-consul-2".into(),
+                "ebs-gp2".into(),
+                vec!["eu-west-1b".into()],
+                0.88,
+                idle
+            ),
         ]
     );
 }

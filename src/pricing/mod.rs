@@ -77,8 +77,9 @@ pub fn price_key(
             c.provisioner.starts_with("kubernetes.io/"),
         ),
         (None, Some(pv)) => {
-            let (driver, in_tree) = driver_of_source(&pv.source)
-                .ok_or_else(|| "no StorageClass and a volume source with no list price".to_owned())?;
+            let (driver, in_tree) = driver_of_source(&pv.source).ok_or_else(|| {
+                "no StorageClass and a volume source with no list price".to_owned()
+            })?;
             // Without its class a disk's type is not known; file storage has one price.
             if driver != "efs.csi.aws.com" {
                 let class = pv.storage_class.as_deref().map_or_else(
@@ -98,7 +99,10 @@ pub fn price_key(
     }
     if let Some(VolumeSource::Csi { handle, .. }) = pv.map(|v| &v.source) {
         if handle.starts_with("local-ebs://") {
-            return Err("node-local EBS handle (local-ebs://): billed with the instance, not as a volume".into());
+            return Err(
+                "node-local EBS handle (local-ebs://): billed with the instance, not as a volume"
+                    .into(),
+            );
         }
     }
     let gib = capacity_bytes as f64 / GIB;

@@ -13,7 +13,7 @@ use crate::input::GlobalArgs;
 
 /// Kubernetes storage cost and data gravity.
 #[derive(Debug, Parser)]
-#[command(name = "kubectl vault", bin_name = "kubectl vault", version, about, long_about = None)]
+#[command(name = "kubectl vault", bin_name = "kubectl vault", version, about = "Kubernetes storage cost and data gravity", long_about = None)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,

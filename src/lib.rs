@@ -6,6 +6,9 @@
 //! the agent all share the same rules.
 
 pub mod collect;
+pub mod cost;
+pub mod graph;
+pub mod gravity;
 pub mod model;
 pub mod pricing;
 pub mod topology;

@@ -51,7 +51,8 @@ impl std::ops::Mul<f64> for Money {
 
 impl std::iter::Sum for Money {
     fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
-        Money(iter.map(|m| m.0).sum())
+        // Folding from +0.0: std's float sum starts at -0.0, which prints as "-0.00".
+        Money(iter.fold(0.0, |acc, m| acc + m.0))
     }
 }
 

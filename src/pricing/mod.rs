@@ -76,14 +76,34 @@ pub fn price_key(
             csi_twin(&c.provisioner),
             c.provisioner.starts_with("kubernetes.io/"),
         ),
-        (None, Some(pv)) => driver_of_source(&pv.source)
-            .ok_or_else(|| "no StorageClass and a volume source with no list price".to_owned())?,
+        (None, Some(pv)) => {
+            let (driver, in_tree) = driver_of_source(&pv.source).ok_or_else(|| {
+                "no StorageClass and a volume source with no list price".to_owned()
+            })?;
+            // Without its class a disk's type is not known; file storage has one price.
+            if driver != "efs.csi.aws.com" {
+                let class = pv.storage_class.as_deref().map_or_else(
+                    || "no StorageClass".to_owned(),
+                    |c| format!("StorageClass {c:?} is not in the input"),
+                );
+                return Err(format!("{driver} volume whose type is unknown ({class})"));
+            }
+            (driver, in_tree)
+        }
         (None, None) => return Err("no StorageClass and no volume".into()),
     };
     let mut params = class.map(|c| c.parameters.clone()).unwrap_or_default();
     if let Some(v) = vac {
         // The attributes class in effect is what the disk is provisioned as now.
         params.extend(v.parameters.clone());
+    }
+    if let Some(VolumeSource::Csi { handle, .. }) = pv.map(|v| &v.source) {
+        if handle.starts_with("local-ebs://") {
+            return Err(
+                "node-local EBS handle (local-ebs://): billed with the instance, not as a volume"
+                    .into(),
+            );
+        }
     }
     let gib = capacity_bytes as f64 / GIB;
     let key = |k: String, iops: Option<f64>, tput: Option<f64>| PriceKey {

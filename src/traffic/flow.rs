@@ -93,6 +93,11 @@ pub struct Flow {
     /// The source's port when known (host-network pods are told apart by port).
     pub source_port: Option<u16>,
     pub remote: IpAddr,
+    /// The remote's port when known.
+    pub remote_port: Option<u16>,
+    /// What the producer knows of the remote's network when the snapshot and the
+    /// `--network` map do not place it (VPC flow logs' `traffic-path`).
+    pub remote_hint: Option<crate::traffic::NetworkClass>,
     /// Bytes sent by the source to the remote.
     pub bytes_out: u64,
     /// Bytes received by the source from the remote.

@@ -45,7 +45,9 @@ cargo test -p vault-agent --test kernel --locked -- --ignored --test-threads=1 -
 # With the test control plane (scripts/test.sh exports its KUBECONFIG): the manifest
 # against the real API server, and the agent in Kubernetes mode.
 if [ -n "${KUBECONFIG:-}" ]; then
-  if [ -x tests/cluster/bin/cvcluster ]; then
+  if [ -n "${CVT_KUBECTL:-}" ]; then
+    :
+  elif [ -x tests/cluster/bin/cvcluster ]; then
     CVT_KUBECTL="$REPO_ROOT/tests/cluster/bin/cvcluster kubectl"
   else
     CVT_KUBECTL=kubectl

@@ -5,6 +5,7 @@ pub mod attribute;
 pub mod class;
 pub mod flow;
 pub mod network;
+pub mod remote;
 pub mod vpc;
 
 pub use class::{DestinationClass, Place, classify_between};

@@ -306,7 +306,7 @@ fn service_backends(
     match std::fs::read_to_string(conntrack) {
         Ok(text) => Some(conntrack::Backends::from_entries(
             &conntrack::parse(&text),
-            &lock(&shared.table).services().to_vec(),
+            lock(&shared.table).services(),
         )),
         Err(e) => {
             lock(&shared.health).conntrack_errors += 1;

@@ -373,6 +373,10 @@ fn draw_overview(frame: &mut Frame<'_>, area: Rect, data: &Data, t: Theme) {
 
 use crate::views::top::WIDE;
 
+/// Columns of the volumes table in the order they give way on a narrow screen (indices
+/// into `WIDE`): namespace, claim and money stay longest.
+const PRIORITY: [usize; 13] = [0, 1, 7, 3, 4, 5, 9, 6, 11, 2, 10, 8, 12];
+
 fn draw_volumes(frame: &mut Frame<'_>, area: Rect, app: &App, data: &Data, t: Theme) {
     let v = &app.volumes;
     let height = area.height.saturating_sub(3) as usize;
@@ -392,11 +396,27 @@ fn draw_volumes(frame: &mut Frame<'_>, area: Rect, app: &App, data: &Data, t: Th
             }
         }
     }
+    // Whole columns that fit, by priority; the first two may be cut instead.
+    let mut room = usize::from(area.width.saturating_sub(2));
+    let mut shown = [false; 13];
+    for (rank, &c) in PRIORITY.iter().enumerate() {
+        let need = widths[c] + 2;
+        if need <= room {
+            room -= need;
+            shown[c] = true;
+        } else if rank < 2 && room > 6 {
+            widths[c] = room - 2;
+            room = 0;
+            shown[c] = true;
+        }
+    }
+    let cols: Vec<usize> = (0..WIDE.len()).filter(|c| shown[*c]).collect();
+    let hidden = WIDE.len() - cols.len();
     let rows: Vec<Row<'static>> = visible
         .iter()
         .enumerate()
         .map(|(k, i)| {
-            let cells = v.cells.get(*i).cloned().unwrap_or_default();
+            let cells = v.cells.get(*i).map(Vec::as_slice).unwrap_or_default();
             let item = data.cost.items.get(*i);
             let mut style = Style::new();
             if item.is_some_and(|x| x.unknown_price_reason.is_some()) {
@@ -407,19 +427,33 @@ fn draw_volumes(frame: &mut Frame<'_>, area: Rect, app: &App, data: &Data, t: Th
             if v.offset + k == v.selected {
                 style = style.add_modifier(Modifier::REVERSED);
             }
-            Row::new(cells).style(style)
+            Row::new(
+                cols.iter()
+                    .map(|c| truncate(cells.get(*c).map_or("", String::as_str), widths[*c])),
+            )
+            .style(style)
         })
         .collect();
     let title = format!(
-        " volumes {}/{}  {}/month ",
+        " volumes {}/{}  {}/month{} ",
         v.order.len(),
         data.cost.items.len(),
-        money(data.cost.total_monthly_cost_usd)
+        money(data.cost.total_monthly_cost_usd),
+        if hidden > 0 {
+            format!("  ({hidden} column(s) need a wider terminal)")
+        } else {
+            String::new()
+        }
     );
-    let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w as u16)))
-        .header(Row::new(WIDE.to_vec()).style(Style::new().add_modifier(Modifier::BOLD)))
-        .column_spacing(2)
-        .block(block(title, app, t));
+    let table = Table::new(
+        rows,
+        cols.iter().map(|c| Constraint::Length(widths[*c] as u16)),
+    )
+    .header(
+        Row::new(cols.iter().map(|c| WIDE[*c])).style(Style::new().add_modifier(Modifier::BOLD)),
+    )
+    .column_spacing(2)
+    .block(block(title, app, t));
     frame.render_widget(table, area);
     if v.order.is_empty() {
         let inner = Rect {

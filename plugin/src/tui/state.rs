@@ -209,8 +209,9 @@ impl App {
                 self.input.clear();
             }
             Action::FilterMode => {
+                // A new filter replaces the old one as it is typed.
                 self.mode = Mode::Filter;
-                self.input = self.filter.show();
+                self.input.clear();
             }
             Action::Input(c) => {
                 self.input.push(c);
@@ -338,8 +339,9 @@ impl App {
         if self.volumes.sort == Some(k) {
             self.volumes.descending = !self.volumes.descending;
         } else {
+            // First press: the natural order (money and capacity down, names up).
             self.volumes.sort = Some(k);
-            self.volumes.descending = true;
+            self.volumes.descending = matches!(k, SortKey::Cost | SortKey::Capacity);
         }
         self.refilter();
     }

@@ -22,7 +22,7 @@ pub enum Output {
     Csv,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, global = true, value_name = "FILE")]
@@ -63,7 +63,7 @@ pub struct GlobalArgs {
 }
 
 /// Flow inputs (gravity).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct FlowArgs {
     /// AWS VPC Flow Logs file (default or custom format, gzip accepted). Repeatable.
     #[arg(long, value_name = "FILE")]

@@ -5,4 +5,11 @@
 //! to the analyses and never does terminal or kernel I/O, so the plugin, the collector and
 //! the agent all share the same rules.
 
+pub mod collect;
+pub mod cost;
+pub mod graph;
+pub mod gravity;
+pub mod model;
+pub mod pricing;
+pub mod topology;
 pub mod traffic;

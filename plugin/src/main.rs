@@ -1,13 +1,82 @@
-//! `kubectl vault`: the CloudVault kubectl plugin.
+//! `kubectl vault`: the CloudVault kubectl plugin. A thin clap dispatcher: each command
+//! lives in `commands/`, each view in `views/` (pure functions from a report to text).
 
-use clap::Parser;
+mod commands;
+mod input;
+mod tui;
+mod views;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::input::GlobalArgs;
 
 /// Kubernetes storage cost and data gravity.
 #[derive(Debug, Parser)]
-#[command(name = "kubectl vault", bin_name = "kubectl vault", version)]
-struct Cli {}
+#[command(name = "kubectl vault", bin_name = "kubectl vault", version, about = "Kubernetes storage cost and data gravity", long_about = None)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    /// With no subcommand, the TUI (`ui`) opens with these flags.
+    #[command(flatten)]
+    ui: tui::UiArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-fn main() -> anyhow::Result<()> {
-    let _cli = Cli::parse();
-    Ok(())
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List volumes by monthly cost (idle, unknown-price and shared volumes flagged).
+    Top(commands::top::TopArgs),
+    /// List workloads held in an expensive zone by their volumes, ranked by gravity.
+    Gravity(commands::gravity::GravityArgs),
+    /// Open the dashboard (also `kubectl vault` with no subcommand).
+    Ui(tui::UiArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The TUI logs to a file (never the screen), so it sets up its own logging.
+    if !matches!(cli.command, None | Some(Command::Ui(_))) {
+        init_logging(cli.global.verbose);
+    }
+    let result = match &cli.command {
+        Some(Command::Top(args)) => commands::top::run(&cli.global, args),
+        Some(Command::Gravity(args)) => commands::gravity::run(&cli.global, args),
+        Some(Command::Ui(args)) => tui::run(&cli.global, args),
+        None => tui::run(&cli.global, &cli.ui),
+    };
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            // One line: what went wrong, where, and what to do (the errors say it).
+            // Our errors already carry their cause; `{e}` avoids saying it twice.
+            let msg = format!("{e}");
+            eprintln!(
+                "error: {}",
+                msg.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

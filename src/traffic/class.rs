@@ -49,7 +49,9 @@ impl fmt::Display for DestinationClass {
 
 /// The error of parsing a class name.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown destination class {0:?}: expected one of same-node, same-zone, cross-zone, cross-region, internet, unknown")]
+#[error(
+    "unknown destination class {0:?}: expected one of same-node, same-zone, cross-zone, cross-region, internet, unknown"
+)]
 pub struct UnknownClass(pub String);
 
 impl FromStr for DestinationClass {
@@ -75,16 +77,16 @@ pub struct Place<'a> {
 /// Unknown stays unknown: a zone that differs while a region is missing on either side is
 /// not assumed to be in the same region.
 pub fn classify_between(src: &Place<'_>, dst: &Place<'_>) -> DestinationClass {
-    if let (Some(a), Some(b)) = (src.node, dst.node) {
-        if a == b {
-            return DestinationClass::SameNode;
-        }
+    if let (Some(a), Some(b)) = (src.node, dst.node)
+        && a == b
+    {
+        return DestinationClass::SameNode;
     }
     let regions = (src.region, dst.region);
-    if let (Some(a), Some(b)) = regions {
-        if a != b {
-            return DestinationClass::CrossRegion;
-        }
+    if let (Some(a), Some(b)) = regions
+        && a != b
+    {
+        return DestinationClass::CrossRegion;
     }
     match (src.zone, dst.zone, regions) {
         (Some(a), Some(b), _) if a == b => DestinationClass::SameZone,

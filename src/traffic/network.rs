@@ -54,16 +54,22 @@ pub enum NetworkError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{origin}: not a network map ({message}); expected `networks:` with a list of {{cidr, zone?, region?, class?}}")]
+    #[error(
+        "{origin}: not a network map ({message}); expected `networks:` with a list of {{cidr, zone?, region?, class?}}"
+    )]
     Syntax { origin: String, message: String },
-    #[error("{origin}: networks[{index}].cidr {cidr:?} is not a CIDR ({message}); write it like 10.0.0.0/16 or fd00::/8")]
+    #[error(
+        "{origin}: networks[{index}].cidr {cidr:?} is not a CIDR ({message}); write it like 10.0.0.0/16 or fd00::/8"
+    )]
     Cidr {
         origin: String,
         index: usize,
         cidr: String,
         message: String,
     },
-    #[error("{origin}: networks[{index}] ({cidr}) says neither zone, region nor class; add one or remove the entry")]
+    #[error(
+        "{origin}: networks[{index}] ({cidr}) says neither zone, region nor class; add one or remove the entry"
+    )]
     Empty {
         origin: String,
         index: usize,
@@ -106,14 +112,16 @@ impl NetworkMap {
         })?;
         let mut entries = Vec::with_capacity(raw.networks.len());
         for (index, e) in raw.networks.into_iter().enumerate() {
-            let cidr: IpNet = e.cidr.trim().parse().map_err(|err: ipnet::AddrParseError| {
-                NetworkError::Cidr {
+            let cidr: IpNet = e
+                .cidr
+                .trim()
+                .parse()
+                .map_err(|err: ipnet::AddrParseError| NetworkError::Cidr {
                     origin: origin.to_owned(),
                     index,
                     cidr: e.cidr.clone(),
                     message: err.to_string(),
-                }
-            })?;
+                })?;
             if e.zone.is_none() && e.region.is_none() && e.class.is_none() {
                 return Err(NetworkError::Empty {
                     origin: origin.to_owned(),
@@ -128,7 +136,7 @@ impl NetworkMap {
                 class: e.class,
             });
         }
-        entries.sort_by(|a, b| b.cidr.prefix_len().cmp(&a.cidr.prefix_len()));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.cidr.prefix_len()));
         Ok(Self { entries })
     }
 
@@ -173,27 +181,39 @@ mod tests {
         assert_eq!(hit, Some(Some("us-east-1b")));
         let hit = m.lookup(ip("10.0.1.1")).and_then(|e| e.class);
         assert_eq!(hit, Some(NetworkClass::Private));
-        assert_eq!(m.lookup(ip("fd12::1")).and_then(|e| e.class), Some(NetworkClass::CrossRegion));
+        assert_eq!(
+            m.lookup(ip("fd12::1")).and_then(|e| e.class),
+            Some(NetworkClass::CrossRegion)
+        );
         assert!(m.lookup(ip("8.8.8.8")).is_none());
         assert!(m.lookup(ip("::ffff:10.0.33.7")).is_some());
     }
 
     #[test]
     fn bad_entries_name_the_file_and_entry() {
-        let e = NetworkMap::from_yaml("networks:\n  - cidr: 10.0.0.0/33\n    class: private\n", "n.yaml")
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(e.starts_with("n.yaml: networks[0].cidr \"10.0.0.0/33\""), "{e}");
+        let e = NetworkMap::from_yaml(
+            "networks:\n  - cidr: 10.0.0.0/33\n    class: private\n",
+            "n.yaml",
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            e.starts_with("n.yaml: networks[0].cidr \"10.0.0.0/33\""),
+            "{e}"
+        );
         let e = NetworkMap::from_yaml("networks:\n  - cidr: 10.0.0.0/8\n", "n.yaml")
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("neither zone, region nor class"), "{e}");
-        let e = NetworkMap::from_yaml("networks:\n  - cidr: 10.0.0.0/8\n    class: moon\n", "n.yaml")
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let e = NetworkMap::from_yaml(
+            "networks:\n  - cidr: 10.0.0.0/8\n    class: moon\n",
+            "n.yaml",
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
         assert!(e.starts_with("n.yaml: not a network map"), "{e}");
         assert!(!e.contains('\n'));
     }

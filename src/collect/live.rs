@@ -1,0 +1,244 @@
+//! The live reader: one kube-runtime watcher + reflector per kind, run until each
+//! store has its complete initial (paginated) list, then read out of the stores.
+//!
+//! Namespace and label scope are applied on the server where Kubernetes can (pods and
+//! claims by namespace and labels, workloads by namespace); cluster-scoped kinds are
+//! read whole because topology and pricing need every node and class.
+
+use std::fmt::Debug;
+use std::path::Path;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::batch::v1 as batch;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::storage::v1 as storage;
+use kube::api::Api;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::runtime::{reflector, watcher};
+use kube::{Client, Config, Resource};
+use serde::de::DeserializeOwned;
+
+use super::{RawObjects, Scope};
+
+/// Objects per page of the initial list.
+const PAGE_SIZE: u32 = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error("kubeconfig: {0}; check --kubeconfig/$KUBECONFIG and --context")]
+    Config(String),
+    #[error("cannot build a Kubernetes client: {0}")]
+    Client(String),
+    #[error("the cluster refused to list {resource} ({code}: {message}); {hint}")]
+    Refused {
+        resource: String,
+        code: u16,
+        message: String,
+        hint: &'static str,
+    },
+    #[error(
+        "listing {resource} failed: {message}; check that the cluster is reachable (kubectl get {resource})"
+    )]
+    Failed { resource: String, message: String },
+    #[error(
+        "listing {resource} timed out after {seconds}s; check that the cluster is reachable or raise --request-timeout"
+    )]
+    Timeout { resource: String, seconds: u64 },
+}
+
+/// Connects with the user's kubeconfig as kubectl would: `--kubeconfig`, else
+/// `$KUBECONFIG`, else `~/.kube/config`, else in-cluster; `--context` selects a context.
+/// Exec credential plugins work as kube's config supports them. Returns the client
+/// and the context's default namespace.
+pub async fn connect(
+    kubeconfig: Option<&Path>,
+    context: Option<&str>,
+) -> Result<(Client, String), LiveError> {
+    let options = KubeConfigOptions {
+        context: context.map(str::to_owned),
+        ..KubeConfigOptions::default()
+    };
+    let config = match kubeconfig {
+        Some(path) => {
+            let kc = Kubeconfig::read_from(path)
+                .map_err(|e| LiveError::Config(format!("{}: {e}", path.display())))?;
+            Config::from_custom_kubeconfig(kc, &options)
+                .await
+                .map_err(|e| LiveError::Config(e.to_string()))?
+        }
+        None if context.is_some() => Config::from_kubeconfig(&options)
+            .await
+            .map_err(|e| LiveError::Config(e.to_string()))?,
+        None => Config::infer()
+            .await
+            .map_err(|e| LiveError::Config(e.to_string()))?,
+    };
+    let namespace = config.default_namespace.clone();
+    let client = Client::try_from(config).map_err(|e| LiveError::Client(e.to_string()))?;
+    Ok((client, namespace))
+}
+
+/// Lists every kind CloudVault reads. Kinds that only enrich the report (attribute
+/// classes, workload controllers) may be refused; that is noted as partial data.
+pub async fn read_live(
+    client: &Client,
+    scope: &Scope,
+    timeout: Duration,
+) -> Result<RawObjects, LiveError> {
+    let ns = scope.namespace.as_deref();
+    let labels = (!scope.selector.is_empty()).then(|| scope.selector.as_str());
+    let mut notes = Vec::new();
+    // Boxed: each reflector future is large, and twelve of them on one stack overflow
+    // small (test/worker) thread stacks in debug builds.
+    let (nodes, pods, claims, volumes, classes) = futures::try_join!(
+        Box::pin(list::<core::Node>(Api::all(client.clone()), None, timeout)),
+        Box::pin(list::<core::Pod>(scoped(client, ns), labels, timeout)),
+        Box::pin(list::<core::PersistentVolumeClaim>(
+            scoped(client, ns),
+            labels,
+            timeout
+        )),
+        Box::pin(list::<core::PersistentVolume>(
+            Api::all(client.clone()),
+            None,
+            timeout
+        )),
+        Box::pin(list::<storage::StorageClass>(
+            Api::all(client.clone()),
+            None,
+            timeout
+        )),
+    )?;
+    let (vacs, rs, deploys, sts, ds, jobs, cjs) = futures::join!(
+        Box::pin(list::<storage::VolumeAttributesClass>(
+            Api::all(client.clone()),
+            None,
+            timeout
+        )),
+        Box::pin(list::<apps::ReplicaSet>(scoped(client, ns), None, timeout)),
+        Box::pin(list::<apps::Deployment>(scoped(client, ns), None, timeout)),
+        Box::pin(list::<apps::StatefulSet>(scoped(client, ns), None, timeout)),
+        Box::pin(list::<apps::DaemonSet>(scoped(client, ns), None, timeout)),
+        Box::pin(list::<batch::Job>(scoped(client, ns), None, timeout)),
+        Box::pin(list::<batch::CronJob>(scoped(client, ns), None, timeout)),
+    );
+    Ok(RawObjects {
+        nodes,
+        pods,
+        claims,
+        volumes,
+        classes,
+        attributes_classes: optional(vacs, &mut notes)?,
+        replica_sets: optional(rs, &mut notes)?,
+        deployments: optional(deploys, &mut notes)?,
+        stateful_sets: optional(sts, &mut notes)?,
+        daemon_sets: optional(ds, &mut notes)?,
+        jobs: optional(jobs, &mut notes)?,
+        cron_jobs: optional(cjs, &mut notes)?,
+        notes,
+    })
+}
+
+fn scoped<K>(client: &Client, ns: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    <K as Resource>::DynamicType: Default,
+{
+    match ns {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// A refused optional kind (403/404) is partial data, noted; anything else is an error.
+fn optional<K>(r: Result<Vec<K>, LiveError>, notes: &mut Vec<String>) -> Result<Vec<K>, LiveError> {
+    match r {
+        Err(LiveError::Refused { resource, code, .. }) if code == 403 || code == 404 => {
+            notes.push(format!(
+                "partial: could not list {resource} ({code}); workloads or attribute classes that depend on them are shown as pods/unknown"
+            ));
+            Ok(Vec::new())
+        }
+        other => other,
+    }
+}
+
+fn plural<K: Resource<DynamicType = ()>>() -> String {
+    K::plural(&()).into_owned()
+}
+
+/// Runs a reflector until its store holds the complete initial list.
+async fn list<K>(api: Api<K>, labels: Option<&str>, timeout: Duration) -> Result<Vec<K>, LiveError>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    let resource = plural::<K>();
+    let mut config = watcher::Config::default().page_size(PAGE_SIZE);
+    if let Some(l) = labels {
+        config = config.labels(l);
+    }
+    let (store, writer) = reflector::store::<K>();
+    let stream = reflector::reflector(writer, watcher::watcher(api, config));
+    let drive = async {
+        let mut stream = std::pin::pin!(stream);
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(watcher::Event::InitDone) => return Ok(()),
+                Ok(_) => {}
+                Err(e) => return Err(classify(&resource, e)),
+            }
+        }
+        Err(LiveError::Failed {
+            resource: resource.clone(),
+            message: "the watch ended before the initial list completed".into(),
+        })
+    };
+    match tokio::time::timeout(timeout, drive).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(e),
+        Err(_) => {
+            return Err(LiveError::Timeout {
+                resource,
+                seconds: timeout.as_secs(),
+            });
+        }
+    }
+    Ok(store.state().into_iter().map(|o| (*o).clone()).collect())
+}
+
+fn classify(resource: &str, e: watcher::Error) -> LiveError {
+    let api_status = match &e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.as_ref()),
+        watcher::Error::WatchError(s) => Some(s.as_ref()),
+        _ => None,
+    };
+    match api_status {
+        Some(s) => LiveError::Refused {
+            resource: resource.to_owned(),
+            code: s.code,
+            message: s.message.clone(),
+            hint: match s.code {
+                401 => {
+                    "your credentials were not accepted; log in again or check --kubeconfig/--context"
+                }
+                403 => {
+                    "your user may not list them; ask for read access (kubectl auth can-i list ...)"
+                }
+                404 => "this cluster does not serve that API; check the cluster version",
+                _ => "check the cluster's health",
+            },
+        },
+        None => LiveError::Failed {
+            resource: resource.to_owned(),
+            message: one_line(&e.to_string()),
+        },
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,111 @@
+//! The embedded (in-memory) graph store: the default, and what the plugin uses.
+
+use std::collections::HashMap;
+
+use super::{Edge, EdgeKind, GraphStore, NodeData, NodeId, NodeKind, SigMeta};
+
+#[derive(Debug, Default)]
+pub struct EmbeddedStore {
+    ids: Vec<NodeId>,
+    data: Vec<NodeData>,
+    index: HashMap<NodeId, usize>,
+    edges: Vec<(usize, usize, Edge)>,
+    out: Vec<Vec<usize>>,
+    inbound: Vec<Vec<usize>>,
+    /// SENDS edge per (from, to), so repeated flows add up instead of multiplying edges.
+    sends: HashMap<(usize, usize), usize>,
+    meta: SigMeta,
+}
+
+impl EmbeddedStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl GraphStore for EmbeddedStore {
+    fn meta(&self) -> &SigMeta {
+        &self.meta
+    }
+
+    fn meta_mut(&mut self) -> &mut SigMeta {
+        &mut self.meta
+    }
+
+    fn upsert_node(&mut self, id: NodeId, data: NodeData) {
+        if let Some(&i) = self.index.get(&id) {
+            self.data[i] = data;
+            return;
+        }
+        let i = self.ids.len();
+        self.index.insert(id.clone(), i);
+        self.ids.push(id);
+        self.data.push(data);
+        self.out.push(Vec::new());
+        self.inbound.push(Vec::new());
+    }
+
+    fn add_edge(&mut self, from: &NodeId, to: &NodeId, edge: Edge) -> bool {
+        let (Some(&a), Some(&b)) = (self.index.get(from), self.index.get(to)) else {
+            return false;
+        };
+        if let Edge::Sends { bytes, .. } = edge {
+            if let Some(&e) = self.sends.get(&(a, b)) {
+                if let Edge::Sends { bytes: total, .. } = &mut self.edges[e].2 {
+                    *total += bytes;
+                }
+                return true;
+            }
+            self.sends.insert((a, b), self.edges.len());
+        }
+        let e = self.edges.len();
+        self.edges.push((a, b, edge));
+        self.out[a].push(e);
+        self.inbound[b].push(e);
+        true
+    }
+
+    fn node(&self, id: &NodeId) -> Option<&NodeData> {
+        self.index.get(id).map(|&i| &self.data[i])
+    }
+
+    fn nodes_of(&self, kind: NodeKind) -> Vec<(&NodeId, &NodeData)> {
+        self.ids
+            .iter()
+            .zip(&self.data)
+            .filter(|(id, _)| id.kind() == kind)
+            .collect()
+    }
+
+    fn out_edges(&self, id: &NodeId, kind: EdgeKind) -> Vec<(&NodeId, &Edge)> {
+        let Some(&i) = self.index.get(id) else {
+            return Vec::new();
+        };
+        self.out[i]
+            .iter()
+            .map(|&e| &self.edges[e])
+            .filter(|(_, _, edge)| edge.kind() == kind)
+            .map(|(_, b, edge)| (&self.ids[*b], edge))
+            .collect()
+    }
+
+    fn in_edges(&self, id: &NodeId, kind: EdgeKind) -> Vec<(&NodeId, &Edge)> {
+        let Some(&i) = self.index.get(id) else {
+            return Vec::new();
+        };
+        self.inbound[i]
+            .iter()
+            .map(|&e| &self.edges[e])
+            .filter(|(_, _, edge)| edge.kind() == kind)
+            .map(|(a, _, edge)| (&self.ids[*a], edge))
+            .collect()
+    }
+
+    fn node_count(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn edge_count(&self) -> usize {
+        self.edges.len()
+    }
+}

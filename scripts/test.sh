@@ -20,10 +20,11 @@ cargo test --workspace --lib --bins --locked 2>&1
 # A real control plane for the integration tests.
 if [ -x tests/cluster/up ]; then
   tests/cluster/build
+  export CV_CLUSTER_STARTED=1 # set before up: a failed start still leaves state to remove
   KUBECONFIG="$(tests/cluster/up --name ci --scenario small | tail -n 1)"
-  export KUBECONFIG CV_CLUSTER_STARTED=1
+  export KUBECONFIG
   for t in tests/cluster/tests/*.sh; do
-    [ -e "$t" ] && bash "$t"
+    [ -e "$t" ] && bash "$t" --name ci
   done
 fi
 

@@ -10,6 +10,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::cgroups::{CgroupIndex, Owner, parse_owner};
+use crate::conntrack::Backends;
 use crate::kernel::{Counters, FlowKey};
 
 /// A node's addresses and zone, from the Node watch (or, standalone, from flags).
@@ -94,6 +95,11 @@ pub struct DrainReport {
 #[derive(Debug)]
 pub struct FlowTable {
     entries: HashMap<FlowKey, Tracked>,
+    /// Bytes sent to a Service ClusterIP, moved to the backend conntrack showed:
+    /// (cgroup, backend, ClusterIP) -> totals. What could not be resolved stays on the
+    /// ClusterIP in `entries`.
+    via_service: HashMap<(u64, IpAddr, IpAddr), Counters>,
+    services: Vec<IpNet>,
     /// Attribution is remembered, so a container that exited keeps its pod.
     owners: HashMap<u64, (Owner, String)>,
     unknown: HashSet<u64>,
@@ -101,9 +107,11 @@ pub struct FlowTable {
 }
 
 impl FlowTable {
-    pub fn new(index: CgroupIndex) -> Self {
+    pub fn new(index: CgroupIndex, services: Vec<IpNet>) -> Self {
         Self {
             entries: HashMap::new(),
+            via_service: HashMap::new(),
+            services,
             owners: HashMap::new(),
             unknown: HashSet::new(),
             index,
@@ -112,7 +120,21 @@ impl FlowTable {
 
     /// Takes a snapshot of the kernel's cumulative counters. The first drain after a
     /// restart takes the pinned totals as they are, so nothing is lost or doubled.
-    pub fn drain(&mut self, snapshot: &[(FlowKey, Counters)]) -> DrainReport {
+    pub fn services(&self) -> &[IpNet] {
+        &self.services
+    }
+
+    /// Whether `ip` is a Service ClusterIP (in a `--service-cidr`).
+    pub fn is_service(&self, ip: IpAddr) -> bool {
+        self.services.iter().any(|n| n.contains(&canonical(ip)))
+    }
+
+    /// `backends` resolves ClusterIPs (see [`crate::conntrack`]); `None` leaves them.
+    pub fn drain(
+        &mut self,
+        snapshot: &[(FlowKey, Counters)],
+        backends: Option<&Backends>,
+    ) -> DrainReport {
         let mut report = DrainReport {
             entries: snapshot.len(),
             ..DrainReport::default()
@@ -133,11 +155,35 @@ impl FlowTable {
             } else {
                 t.last
             };
-            t.total.tx_bytes += now.tx_bytes - base.tx_bytes;
-            t.total.rx_bytes += now.rx_bytes - base.rx_bytes;
-            t.total.tx_packets += now.tx_packets - base.tx_packets;
-            t.total.rx_packets += now.rx_packets - base.rx_packets;
+            let delta = Counters {
+                tx_bytes: now.tx_bytes - base.tx_bytes,
+                rx_bytes: now.rx_bytes - base.rx_bytes,
+                tx_packets: now.tx_packets - base.tx_packets,
+                rx_packets: now.rx_packets - base.rx_packets,
+            };
             t.last = *now;
+            let service = self
+                .services
+                .iter()
+                .any(|n| n.contains(&canonical(key.remote)));
+            let split = match backends {
+                Some(b) if service && delta != Counters::default() => {
+                    split_counters(b, canonical(key.remote), delta)
+                }
+                _ => None,
+            };
+            match split {
+                Some(parts) => {
+                    for (backend, part) in parts {
+                        let c = self
+                            .via_service
+                            .entry((key.cgroup_id, backend, canonical(key.remote)))
+                            .or_default();
+                        add(c, part);
+                    }
+                }
+                None => add(&mut t.total, delta),
+            }
 
             let id = key.cgroup_id;
             if self.owners.contains_key(&id) {
@@ -188,7 +234,9 @@ impl FlowTable {
         }
     }
 
-    /// Every flow with its attribution and class, sorted for stable output.
+    /// Every flow with its attribution and class, sorted for stable output. Traffic to
+    /// a ClusterIP is reported against its backend (with `service` set); what could not
+    /// be resolved stays on the ClusterIP, class unknown.
     pub fn records(
         &self,
         classifier: &Classifier,
@@ -196,22 +244,62 @@ impl FlowTable {
     ) -> Vec<FlowRecord> {
         let mut keys: Vec<&FlowKey> = self.entries.keys().collect();
         keys.sort();
-        keys.into_iter()
+        let mut out: Vec<FlowRecord> = keys
+            .into_iter()
             .filter_map(|k| {
                 let t = self.entries.get(k)?;
-                Some(self.record(k, t, classifier, pods))
+                let service = self.is_service(k.remote);
+                // Fully resolved ClusterIP keys leave nothing behind to report.
+                if service && t.total == Counters::default() {
+                    return None;
+                }
+                let class = if service {
+                    DestinationClass::Unknown
+                } else {
+                    classifier.classify(k.remote)
+                };
+                let via = service.then(|| canonical(k.remote));
+                Some(self.record(
+                    k.cgroup_id,
+                    k.remote,
+                    via,
+                    class,
+                    &t.total,
+                    classifier,
+                    pods,
+                ))
             })
-            .collect()
+            .collect();
+        let mut resolved: Vec<(&(u64, IpAddr, IpAddr), &Counters)> =
+            self.via_service.iter().collect();
+        resolved.sort_by_key(|(k, _)| **k);
+        for ((cgroup, backend, service), c) in resolved {
+            let class = classifier.classify(*backend);
+            out.push(self.record(
+                *cgroup,
+                *backend,
+                Some(*service),
+                class,
+                c,
+                classifier,
+                pods,
+            ));
+        }
+        out
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn record(
         &self,
-        key: &FlowKey,
-        t: &Tracked,
+        cgroup_id: u64,
+        remote: IpAddr,
+        service: Option<IpAddr>,
+        class: DestinationClass,
+        total: &Counters,
         classifier: &Classifier,
         pods: &HashMap<String, PodMeta>,
     ) -> FlowRecord {
-        let owner = self.owners.get(&key.cgroup_id);
+        let owner = self.owners.get(&cgroup_id);
         let (kind, uid, container) = match owner.map(|(o, _)| o) {
             Some(Owner::Pod { uid, container, .. }) => {
                 (OwnerKind::Pod, Some(uid.clone()), container.clone())
@@ -228,16 +316,48 @@ impl FlowTable {
             workload: meta.and_then(|m| m.workload.clone()),
             container,
             node: classifier.local.name.clone(),
-            cgroup_id: key.cgroup_id,
+            cgroup_id,
             cgroup: owner.map(|(_, p)| p.clone()),
-            remote: canonical(key.remote),
-            class: classifier.classify(key.remote),
-            tx_bytes: t.total.tx_bytes,
-            rx_bytes: t.total.rx_bytes,
-            tx_packets: t.total.tx_packets,
-            rx_packets: t.total.rx_packets,
+            remote: canonical(remote),
+            service,
+            class,
+            tx_bytes: total.tx_bytes,
+            rx_bytes: total.rx_bytes,
+            tx_packets: total.tx_packets,
+            rx_packets: total.rx_packets,
         }
     }
+}
+
+fn add(total: &mut Counters, d: Counters) {
+    total.tx_bytes += d.tx_bytes;
+    total.rx_bytes += d.rx_bytes;
+    total.tx_packets += d.tx_packets;
+    total.rx_packets += d.rx_packets;
+}
+
+/// Splits each counter of `d` over the service's backends with the same weights.
+fn split_counters(b: &Backends, service: IpAddr, d: Counters) -> Option<Vec<(IpAddr, Counters)>> {
+    let tx = b.split(service, d.tx_bytes)?;
+    let rx = b.split(service, d.rx_bytes)?;
+    let txp = b.split(service, d.tx_packets)?;
+    let rxp = b.split(service, d.rx_packets)?;
+    Some(
+        tx.iter()
+            .zip(rx.iter().zip(txp.iter().zip(rxp.iter())))
+            .map(|((ip, t), ((_, r), ((_, tp), (_, rp))))| {
+                (
+                    *ip,
+                    Counters {
+                        tx_bytes: *t,
+                        rx_bytes: *r,
+                        tx_packets: *tp,
+                        rx_packets: *rp,
+                    },
+                )
+            })
+            .collect(),
+    )
 }
 
 /// Whose traffic a flow is.
@@ -267,7 +387,10 @@ pub struct FlowRecord {
     pub node: String,
     pub cgroup_id: u64,
     pub cgroup: Option<String>,
+    /// The far end: for traffic to a Service, the backend conntrack resolved.
     pub remote: IpAddr,
+    /// The Service ClusterIP the pod addressed, when it did.
+    pub service: Option<IpAddr>,
     pub class: DestinationClass,
     pub tx_bytes: u64,
     pub rx_bytes: u64,
@@ -296,17 +419,20 @@ mod tests {
     }
 
     fn table() -> FlowTable {
-        FlowTable::new(CgroupIndex::new("/nonexistent-cgroup-root".into()))
+        FlowTable::new(
+            CgroupIndex::new("/nonexistent-cgroup-root".into()),
+            vec!["10.96.0.0/12".parse().unwrap_or_else(|e| panic!("{e}"))],
+        )
     }
 
     #[test]
     fn drains_deltas_and_survives_eviction() {
         let mut t = table();
         let k = key(7, "10.0.0.1");
-        t.drain(&[(k, c(1000, 500))]);
-        t.drain(&[(k, c(3000, 700))]);
+        t.drain(&[(k, c(1000, 500))], None);
+        t.drain(&[(k, c(3000, 700))], None);
         // Evicted and re-created by the kernel: counters restart below the last value.
-        let r = t.drain(&[(k, c(200, 100))]);
+        let r = t.drain(&[(k, c(200, 100))], None);
         assert_eq!(r.recreated, 1);
         let rec = t.records(&Classifier::default(), &HashMap::new());
         assert_eq!(rec.len(), 1);
@@ -320,12 +446,35 @@ mod tests {
         // A new agent's first drain sees the kernel's cumulative counters...
         let mut t = table();
         let k = key(7, "fd00::1");
-        t.drain(&[(k, c(5000, 0))]);
+        t.drain(&[(k, c(5000, 0))], None);
         // ...and later drains add only what is new.
-        t.drain(&[(k, c(5000, 0))]);
-        t.drain(&[(k, c(6000, 0))]);
+        t.drain(&[(k, c(5000, 0))], None);
+        t.drain(&[(k, c(6000, 0))], None);
         let rec = t.records(&Classifier::default(), &HashMap::new());
         assert_eq!(rec[0].tx_bytes, 6000);
+    }
+
+    #[test]
+    fn cluster_ip_bytes_move_to_the_backend() {
+        let mut t = table();
+        let svc = key(7, "10.96.0.10");
+        let ct = crate::conntrack::parse(
+            "ipv4 2 tcp 6 100 ESTABLISHED src=10.200.1.2 dst=10.96.0.10 sport=1 dport=80 src=10.201.2.2 dst=10.200.1.2 sport=80 dport=1 [ASSURED] use=1\n",
+        );
+        let nets = ["10.96.0.0/12".parse().unwrap_or_else(|e| panic!("{e}"))];
+        let b = Backends::from_entries(&ct, &nets);
+        // First drain: conntrack has no entry yet, the bytes stay on the ClusterIP.
+        t.drain(&[(svc, c(1000, 100))], Some(&Backends::default()));
+        t.drain(&[(svc, c(5000, 300))], Some(&b));
+        let rec = t.records(&Classifier::default(), &HashMap::new());
+        assert_eq!(rec.len(), 2);
+        assert_eq!(rec[0].remote, svc.remote);
+        assert_eq!(rec[0].class, DestinationClass::Unknown);
+        assert_eq!((rec[0].tx_bytes, rec[0].rx_bytes), (1000, 100));
+        let backend: IpAddr = "10.201.2.2".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rec[1].remote, backend);
+        assert_eq!(rec[1].service, Some(svc.remote));
+        assert_eq!((rec[1].tx_bytes, rec[1].rx_bytes), (4000, 200));
     }
 
     #[test]

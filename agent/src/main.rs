@@ -2,6 +2,7 @@
 //! cgroup_skb programs, and serves it as JSON (/flows) and Prometheus text (/metrics).
 
 mod cgroups;
+mod conntrack;
 mod flows;
 mod http;
 mod kernel;
@@ -12,7 +13,7 @@ mod state;
 mod sys;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -66,6 +67,13 @@ struct Args {
     /// This node's pod CIDRs and addresses, classed same-node (standalone; repeatable)
     #[arg(long = "local-cidr", value_name = "CIDR")]
     local_cidrs: Vec<IpNet>,
+    /// Service ClusterIP range(s): traffic to them is moved to the backend the node's
+    /// conntrack table shows (repeatable)
+    #[arg(long = "service-cidr", value_name = "CIDR")]
+    service_cidrs: Vec<IpNet>,
+    /// The node's conntrack table (the agent runs in the node's network namespace)
+    #[arg(long, value_name = "FILE", default_value = "/proc/net/nf_conntrack")]
+    conntrack: PathBuf,
     /// Size bound of the kernel flow map (entries of cgroup x remote address)
     #[arg(long, default_value_t = 65536)]
     map_size: u32,
@@ -156,6 +164,12 @@ fn run(args: Args) -> anyhow::Result<()> {
         .cgroup_root
         .clone()
         .unwrap_or_else(|| cgroup_mount.clone());
+    // Walk the cgroup2 mount the programs attach under: in a pod that is the host's
+    // hierarchy mounted at e.g. /host/sys/fs/cgroup, not the container's own view.
+    let cgroup_mount = match mounts::mount_of(&mounts, &cgroup_root) {
+        Some(m) if m.fstype == "cgroup2" => m.point.clone(),
+        _ => cgroup_mount,
+    };
     let node = match args.node.clone() {
         Some(n) => n,
         None => std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -181,7 +195,10 @@ fn run(args: Args) -> anyhow::Result<()> {
         "programs attached"
     );
     let shared = Arc::new(Shared {
-        table: Mutex::new(FlowTable::new(CgroupIndex::new(cgroup_mount))),
+        table: Mutex::new(FlowTable::new(
+            CgroupIndex::new(cgroup_mount),
+            args.service_cidrs.clone(),
+        )),
         classifier: RwLock::new(Classifier {
             local: NodeNet {
                 name: node.clone(),
@@ -203,14 +220,15 @@ fn run(args: Args) -> anyhow::Result<()> {
         first_start: probe.first_start,
     });
     let mut probe = probe;
-    drain_once(&mut probe, &shared);
+    let conntrack = args.conntrack.clone();
+    drain_once(&mut probe, &shared, &conntrack);
     shared.attached.store(true, Ordering::Release);
     {
         let shared = Arc::clone(&shared);
         let interval = args.interval;
         std::thread::Builder::new()
             .name("drain".into())
-            .spawn(move || drain_loop(probe, shared, interval))
+            .spawn(move || drain_loop(probe, shared, interval, &conntrack))
             .context("starting the drain thread")?;
     }
 
@@ -261,16 +279,47 @@ async fn kube_client(kubeconfig: Option<&std::path::Path>) -> anyhow::Result<::k
     ::kube::Client::try_from(config).context("building the Kubernetes client")
 }
 
-fn drain_loop(mut probe: Probe, shared: Arc<Shared>, interval: Duration) {
+fn drain_loop(mut probe: Probe, shared: Arc<Shared>, interval: Duration, conntrack: &Path) {
     loop {
         std::thread::sleep(interval);
-        drain_once(&mut probe, &shared);
+        drain_once(&mut probe, &shared, conntrack);
     }
 }
 
 /// Reads the kernel map into the flow table and refreshes the health figures; says in
 /// the log what to do about anything that loses or misattributes bytes.
-fn drain_once(probe: &mut Probe, shared: &Shared) {
+/// Backends of the ClusterIPs in `snapshot`, read from conntrack only when some key is a
+/// ClusterIP. A table that cannot be read leaves that traffic on the ClusterIP (class
+/// unknown) and says so.
+fn service_backends(
+    shared: &Shared,
+    snapshot: &[(kernel::FlowKey, kernel::Counters)],
+    conntrack: &Path,
+) -> Option<conntrack::Backends> {
+    let services = {
+        let table = lock(&shared.table);
+        snapshot.iter().any(|(k, _)| table.is_service(k.remote))
+    };
+    if !services {
+        return None;
+    }
+    match std::fs::read_to_string(conntrack) {
+        Ok(text) => Some(conntrack::Backends::from_entries(
+            &conntrack::parse(&text),
+            lock(&shared.table).services(),
+        )),
+        Err(e) => {
+            lock(&shared.health).conntrack_errors += 1;
+            tracing::warn!(
+                path = %conntrack.display(),
+                "cannot read the conntrack table ({e}): traffic to Service ClusterIPs stays on the ClusterIP with class unknown; run the agent in the node's network namespace (hostNetwork) with nf_conntrack loaded"
+            );
+            None
+        }
+    }
+}
+
+fn drain_once(probe: &mut Probe, shared: &Shared, conntrack: &Path) {
     let t0 = Instant::now();
     let snapshot = match probe.read_flows() {
         Ok(s) => s,
@@ -280,6 +329,7 @@ fn drain_once(probe: &mut Probe, shared: &Shared) {
             return;
         }
     };
+    let backends = service_backends(shared, &snapshot, conntrack);
     let report = {
         let mut table = lock(&shared.table);
         for (key, _) in &snapshot {
@@ -289,7 +339,7 @@ fn drain_once(probe: &mut Probe, shared: &Shared) {
                 table.preload(key.cgroup_id, path);
             }
         }
-        table.drain(&snapshot)
+        table.drain(&snapshot, backends.as_ref())
     };
     for (id, path) in &report.resolved {
         if let Err(e) = probe.remember(*id, path) {

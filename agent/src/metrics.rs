@@ -101,7 +101,7 @@ pub fn render(records: &[FlowRecord], health: &Health) -> String {
     } else {
         health.map_entries as f64 / f64::from(health.map_capacity)
     };
-    let gauges: [(&str, &str, &str, String); 11] = [
+    let gauges: [(&str, &str, &str, String); 12] = [
         (
             "cloudvault_agent_map_entries",
             "gauge",
@@ -161,6 +161,12 @@ pub fn render(records: &[FlowRecord], health: &Health) -> String {
             "gauge",
             "cgroups with traffic that were not found in the cgroup tree (reported with owner unknown).",
             health.unknown_cgroups.to_string(),
+        ),
+        (
+            "cloudvault_agent_conntrack_errors_total",
+            "counter",
+            "Drains that could not read the conntrack table: ClusterIP traffic stayed unresolved.",
+            health.conntrack_errors.to_string(),
         ),
         (
             "cloudvault_agent_pods_without_cgroup",

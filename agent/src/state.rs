@@ -20,6 +20,8 @@ pub struct Health {
     pub recreated_total: u64,
     pub drain_errors: u64,
     pub unknown_cgroups: usize,
+    /// Drains that could not read the conntrack table.
+    pub conntrack_errors: u64,
     /// Pods of this node (from the API) whose cgroup is not on the node.
     pub pods_without_cgroup: usize,
 }

@@ -327,7 +327,7 @@ fn accuracy_edge_cases_and_restart() {
     let t = bed.counted(&p1.veth, &cz.ip4);
     let line = compare_line("restart: pod1 -> cross-zone v4 (both containers)", a, t);
     report.push(line.clone());
-    assert!(t.tx_bytes > 100_000_000, "{line}");
+    assert!(t.tx_bytes > 20_000_000, "{line}");
     assert!(within(a.tx_bytes, t.tx_bytes, TOLERANCE_PCT), "{line}");
     assert!(within(a.rx_bytes, t.rx_bytes, TOLERANCE_PCT), "{line}");
     // The earlier checks still hold after the restart (nothing doubled or lost).
@@ -450,6 +450,154 @@ fn gso_packets_count_as_their_wire_segments() {
     }
     for line in &report {
         eprintln!("{line}");
+    }
+}
+
+/// Pods address Services by ClusterIP; kube-proxy's DNAT happens in the node's namespace,
+/// so the pod's hook sees the ClusterIP. The agent must report the backend (from the
+/// node's conntrack table), with the bytes the node forwarded to it.
+#[test]
+#[ignore = "root: run by agent/tests/run-root.sh"]
+fn cluster_ip_traffic_is_attributed_to_the_backend() {
+    let tmp = tempfile::tempdir().unwrap();
+    let net = net_file(tmp.path());
+    let log = tmp.path().join("agent.log");
+    let mut bed = Bed::new("svc");
+    let p = bed.pod(8, &format!("kubepods/pod{UID1}/{CID1}"), UID1, CID1);
+    bed.start_servers(1);
+    let cz = bed.servers[1].clone();
+    let n = bed.node_ns.clone();
+    // What kube-proxy (iptables mode) installs for a Service 10.96.0.10:80 /
+    // [fd00:96::10]:80 with one backend on port 5201.
+    for proto in ["tcp", "udp"] {
+        sh(&format!(
+            "ip netns exec {n} iptables -w -t nat -A PREROUTING -d 10.96.0.10 -p {proto} --dport 80 -j DNAT --to-destination {}:5201 && \
+             ip netns exec {n} ip6tables -w -t nat -A PREROUTING -d fd00:96::10 -p {proto} --dport 80 -j DNAT --to-destination [{}]:5201",
+            cz.ip4, cz.ip6
+        ));
+    }
+    bed.count_rules(&p.veth, &[&cz.ip4, &cz.ip6]);
+    // The agent runs outside the node namespace here, so it reads that namespace's table
+    // through a process living in it.
+    bed.spawn_in_ns(&n, "exec sleep 600");
+    let pid = bed.children.last().unwrap().id();
+    let conntrack = format!("/proc/{pid}/net/nf_conntrack");
+    let args = agent_args(
+        &bed,
+        &net,
+        "500ms",
+        &[
+            "--service-cidr",
+            "10.96.0.0/12",
+            "--service-cidr",
+            "fd00:96::/108",
+            "--conntrack",
+            &conntrack,
+        ],
+    );
+    let agent = start(&args, "127.0.0.1:19481", &log);
+    for svc in ["10.96.0.10", "fd00:96::10"] {
+        for cmd in [
+            format!("iperf3 -c {svc} -p 80 -n 3M -P 3"),
+            format!("iperf3 -c {svc} -p 80 -n 2M -R"),
+            format!("iperf3 -c {svc} -p 80 -u -b 200M -n 1M -l 1200"),
+        ] {
+            run_in(&p.cgroup, &p.ns, &cmd);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let flows = agent.flows();
+    let mut report = Vec::new();
+    for (svc, backend) in [("10.96.0.10", &cz.ip4), ("fd00:96::10", &cz.ip6)] {
+        let a = agent_counts(&flows, |f| {
+            f["podUID"] == UID1 && f["remote"] == backend.as_str() && f["service"] == svc
+        });
+        let t = bed.counted(&p.veth, backend);
+        let line = compare_line(&format!("pod -> Service {svc} -> backend {backend}"), a, t);
+        report.push(line.clone());
+        assert!(t.tx_bytes > 2_000_000 && t.rx_bytes > 1_000_000, "{line}");
+        assert!(within(a.tx_bytes, t.tx_bytes, TOLERANCE_PCT), "{line}");
+        assert!(within(a.rx_bytes, t.rx_bytes, TOLERANCE_PCT), "{line}");
+        for f in flows["flows"].as_array().unwrap() {
+            if f["service"] == svc && f["remote"] == backend.as_str() {
+                assert_eq!(f["class"], "cross-zone", "{f}");
+            }
+        }
+        let left = agent_counts(&flows, |f| f["remote"] == svc);
+        assert!(
+            left.tx_bytes * 100 < t.tx_bytes,
+            "unresolved on the ClusterIP: {left:?}"
+        );
+    }
+    for line in &report {
+        eprintln!("{line}");
+    }
+}
+
+/// The DaemonSet grants only CAP_BPF and CAP_NET_ADMIN (no PERFMON, SYS_RESOURCE or
+/// SYS_ADMIN): measured here by starting the agent with nothing else in its bounding set,
+/// attaching fresh and then replacing its own pinned programs, and counting a transfer.
+#[test]
+#[ignore = "root: run by agent/tests/run-root.sh"]
+fn runs_with_only_cap_bpf_and_cap_net_admin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let net = net_file(tmp.path());
+    let mut bed = Bed::new("cap");
+    let p = bed.pod(9, &format!("kubepods/pod{UID3}/{CID3}"), UID3, CID3);
+    bed.start_servers(1);
+    let sz = bed.servers[0].clone();
+    bed.count_rules(&p.veth, &[&sz.ip4]);
+    let args = agent_args(&bed, &net, "500ms", &[]);
+    for round in 0..2 {
+        let log = tmp.path().join(format!("agent{round}.log"));
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args([
+            "--bounding-set",
+            "-all,+bpf,+net_admin",
+            "--inh-caps",
+            "-all",
+            "--",
+        ])
+        .arg(env!("CARGO_BIN_EXE_vault-agent"))
+        .args(&args)
+        .args(["--listen", "127.0.0.1:19483"])
+        .stderr(std::fs::File::create(&log).unwrap());
+        let mut agent = Agent {
+            child: cmd.spawn().unwrap(),
+            listen: "127.0.0.1:19483".into(),
+            log: log.clone(),
+        };
+        wait_for(Duration::from_secs(20), || {
+            agent.get("/readyz").is_some_and(|(s, _)| s == 200)
+                || agent.child.try_wait().ok().flatten().is_some()
+        });
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        assert!(status.contains("CapEff"), "{status}");
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.contains("programs attached"), "{text}");
+        let eff = std::fs::read_to_string(format!("/proc/{}/status", agent.child.id()))
+            .unwrap()
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("CapEff:")
+                    .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+            })
+            .unwrap();
+        assert_eq!(eff, (1 << 39) | (1 << 12), "only CAP_BPF and CAP_NET_ADMIN");
+        run_in(
+            &p.cgroup,
+            &p.ns,
+            &format!("iperf3 -c {} -p 5201 -n 1M", sz.ip4),
+        );
+        std::thread::sleep(Duration::from_millis(1200));
+        let a = agent_counts(&agent.flows(), pod_pred(UID3, &sz.ip4));
+        let t = bed.counted(&p.veth, &sz.ip4);
+        let line = compare_line(&format!("reduced capabilities, start {round}"), a, t);
+        assert!(
+            t.tx_bytes > 500_000 && within(a.tx_bytes, t.tx_bytes, TOLERANCE_PCT),
+            "{line}"
+        );
+        agent.kill9();
     }
 }
 

@@ -39,3 +39,21 @@ trap cleanup EXIT INT TERM
 cleanup
 
 cargo test -p vault-agent --test kernel --locked -- --ignored --test-threads=1 --nocapture 2>&1
+
+# With the test control plane (scripts/test.sh exports its KUBECONFIG): the manifest
+# against the real API server, and the agent in Kubernetes mode.
+if [ -n "${KUBECONFIG:-}" ]; then
+  if [ -x tests/cluster/bin/cvcluster ]; then
+    CVT_KUBECTL="$REPO_ROOT/tests/cluster/bin/cvcluster kubectl"
+  else
+    CVT_KUBECTL=kubectl
+  fi
+  export CVT_KUBECTL
+  $CVT_KUBECTL create namespace cloudvault-system --dry-run=client -o yaml | $CVT_KUBECTL apply -f - >/dev/null
+  echo "agent manifest: kubectl apply --dry-run=server"
+  $CVT_KUBECTL apply --dry-run=server -f assets/deploy/agent.yaml
+  $CVT_KUBECTL delete namespace cloudvault-system --wait=false >/dev/null
+  cargo test -p vault-agent --test kube --locked -- --ignored --test-threads=1 --nocapture 2>&1
+else
+  echo "agent: no KUBECONFIG, Kubernetes-mode test and manifest dry-run skipped (scripts/test.sh runs them with the test control plane)"
+fi

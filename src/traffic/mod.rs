@@ -1,6 +1,7 @@
 //! Traffic: destination classes, the CIDR network map, the one flow model and its
 //! sources (VPC flow logs now; the agent feeds the same [`Flow`]).
 
+pub mod agent;
 pub mod attribute;
 pub mod class;
 pub mod flow;

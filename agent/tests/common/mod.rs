@@ -136,6 +136,23 @@ impl Bed {
         bed
     }
 
+    /// One more server namespace at `<v4>.2` / `<v6>:2` (e.g. inside a node's pod CIDR).
+    pub fn server(&mut self, name: &str, v4: &str, v6: &str, class: &'static str) -> Server {
+        let tag = self.node_ns.trim_end_matches("-node").to_owned();
+        let short = tag.trim_start_matches(&format!("{PREFIX}-")).to_owned();
+        let ns = format!("{tag}-{name}");
+        self.link(&ns, &format!("{short}{name}"), v4, v6, false);
+        let s = Server {
+            veth: format!("{short}{name}i"),
+            ns,
+            ip4: format!("{v4}.2"),
+            ip6: format!("{v6}:2"),
+            class,
+        };
+        self.servers.push(s.clone());
+        s
+    }
+
     fn add_ns(&mut self, ns: &str) {
         sh(&format!("ip netns add {ns} && ip -n {ns} link set lo up"));
         self.namespaces.push(ns.to_owned());

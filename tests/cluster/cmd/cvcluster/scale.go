@@ -1,0 +1,297 @@
+package main
+
+// The scale scenario: generated KWOK nodes in three zones, StatefulSets whose pods each own
+// a gp3 claim, and Deployments for the rest of the pods. It waits until the target counts
+// of Ready nodes, Bound claims and Running pods are reached and prints the elapsed times.
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+const perWorkload = 100 // replicas per StatefulSet / Deployment
+
+func runScale(args []string) int {
+	fs := flag.NewFlagSet("scale", flag.ContinueOnError)
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of the test cluster")
+	nodes := fs.Int("nodes", 1000, "KWOK nodes")
+	pvcs := fs.Int("pvcs", 10000, "bound claims (one per StatefulSet pod)")
+	pods := fs.Int("pods", 30000, "running pods in total (StatefulSet pods plus Deployment pods)")
+	namespaces := fs.Int("namespaces", 10, "namespaces to spread the workloads over")
+	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *pods < *pvcs || *pvcs%perWorkload != 0 || (*pods-*pvcs)%perWorkload != 0 || *namespaces < 1 {
+		fmt.Fprintf(os.Stderr, "cvcluster scale: --pvcs and --pods-minus-pvcs must be multiples of %d and pods >= pvcs\n", perWorkload)
+		return 2
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cvcluster scale: kubeconfig %q: %v\n", *kubeconfig, err)
+		return 2
+	}
+	cfg.QPS, cfg.Burst = 1000, 2000
+	cfg.UserAgent = "cloudvault-scale-loader"
+	client := kubernetes.NewForConfigOrDie(cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	start := time.Now()
+	say := func(format string, a ...interface{}) {
+		fmt.Fprintf(os.Stderr, "scale: %6.1fs "+format+"\n", append([]interface{}{time.Since(start).Seconds()}, a...)...)
+	}
+
+	// Count from watches, keeping only what is counted, so 30k pods cost little memory.
+	var readyNodes, boundClaims, runningPods atomic.Int64
+	f := informers.NewSharedInformerFactory(client, 0)
+	counter := func(inf cache.SharedIndexInformer, counted func(interface{}) bool, n *atomic.Int64) {
+		seen := sync.Map{}
+		update := func(obj interface{}) {
+			key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
+			if err != nil {
+				return
+			}
+			now := counted(obj)
+			prev, loaded := seen.Swap(key, now)
+			was := loaded && prev.(bool)
+			if now && !was {
+				n.Add(1)
+			} else if !now && was {
+				n.Add(-1)
+			}
+		}
+		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    update,
+			UpdateFunc: func(_, o interface{}) { update(o) },
+			DeleteFunc: func(o interface{}) {
+				if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(o); err == nil {
+					if prev, ok := seen.LoadAndDelete(key); ok && prev.(bool) {
+						n.Add(-1)
+					}
+				}
+			},
+		})
+	}
+	podInf := f.Core().V1().Pods().Informer()
+	_ = podInf.SetTransform(func(o interface{}) (interface{}, error) {
+		if p, ok := o.(*corev1.Pod); ok {
+			return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace},
+				Status: corev1.PodStatus{Phase: p.Status.Phase}}, nil
+		}
+		return o, nil
+	})
+	counter(podInf, func(o interface{}) bool { p, ok := o.(*corev1.Pod); return ok && p.Status.Phase == corev1.PodRunning }, &runningPods)
+	counter(f.Core().V1().PersistentVolumeClaims().Informer(), func(o interface{}) bool {
+		c, ok := o.(*corev1.PersistentVolumeClaim)
+		return ok && c.Status.Phase == corev1.ClaimBound
+	}, &boundClaims)
+	counter(f.Core().V1().Nodes().Informer(), func(o interface{}) bool {
+		n, ok := o.(*corev1.Node)
+		if !ok {
+			return false
+		}
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady {
+				return c.Status == corev1.ConditionTrue
+			}
+		}
+		return false
+	}, &readyNodes)
+	f.Start(ctx.Done())
+
+	zones := []string{"us-east-1a", "us-east-1b", "us-east-1c"}
+	types := []string{"m5.xlarge", "m5.2xlarge", "r5.2xlarge", "c5.4xlarge"}
+	err = parallel(ctx, *nodes, 50, func(i int) error {
+		z, it := zones[i%len(zones)], types[i%len(types)]
+		name := fmt.Sprintf("kwok-scale-%04d", i)
+		_, err := client.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{
+			Name:        name,
+			Annotations: map[string]string{"kwok.x-k8s.io/node": "fake"},
+			Labels: map[string]string{
+				"type": "kwok", "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+				"kubernetes.io/hostname": name, "node.kubernetes.io/instance-type": it,
+				"beta.kubernetes.io/instance-type": it,
+				"topology.kubernetes.io/region":    "us-east-1", "failure-domain.beta.kubernetes.io/region": "us-east-1",
+				"topology.kubernetes.io/zone": z, "failure-domain.beta.kubernetes.io/zone": z,
+			},
+		}}, metav1.CreateOptions{})
+		return ignoreExists(err)
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cvcluster scale: creating nodes: %v\n", err)
+		return 1
+	}
+	say("created %d nodes", *nodes)
+	for i := 0; i < *namespaces; i++ {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("scale-%02d", i)}}
+		if _, err := client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); ignoreExists(err) != nil {
+			fmt.Fprintf(os.Stderr, "cvcluster scale: namespace %s: %v\n", ns.Name, err)
+			return 1
+		}
+	}
+	// Pods need the namespace's default service account, made by the controller-manager.
+	for i := 0; i < *namespaces; i++ {
+		ns := fmt.Sprintf("scale-%02d", i)
+		for {
+			if _, err := client.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				fmt.Fprintf(os.Stderr, "cvcluster scale: no default service account in %s\n", ns)
+				return 1
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	nSts, nDep := *pvcs/perWorkload, (*pods-*pvcs)/perWorkload
+	err = parallel(ctx, nSts+nDep, 10, func(i int) error {
+		ns := fmt.Sprintf("scale-%02d", i%*namespaces)
+		if i < nSts {
+			_, err := client.AppsV1().StatefulSets(ns).Create(ctx, statefulSet(fmt.Sprintf("db-%03d", i)), metav1.CreateOptions{})
+			return ignoreExists(err)
+		}
+		_, err := client.AppsV1().Deployments(ns).Create(ctx, deployment(fmt.Sprintf("app-%03d", i-nSts)), metav1.CreateOptions{})
+		return ignoreExists(err)
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cvcluster scale: creating workloads: %v\n", err)
+		return 1
+	}
+	say("created %d StatefulSets and %d Deployments of %d replicas", nSts, nDep, perWorkload)
+
+	var nodesAt, claimsAt time.Duration
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	for {
+		n, c, p := readyNodes.Load(), boundClaims.Load(), runningPods.Load()
+		if nodesAt == 0 && n >= int64(*nodes) {
+			nodesAt = time.Since(start)
+			say("%d nodes Ready", n)
+		}
+		if claimsAt == 0 && c >= int64(*pvcs) {
+			claimsAt = time.Since(start)
+			say("%d claims Bound", c)
+		}
+		if nodesAt > 0 && claimsAt > 0 && p >= int64(*pods) {
+			say("%d pods Running: scenario reached", p)
+			fmt.Fprintf(os.Stderr, "scale: RESULT nodes=%d readyAt=%.0fs claims=%d boundAt=%.0fs pods=%d runningAt=%.0fs\n",
+				n, nodesAt.Seconds(), c, claimsAt.Seconds(), p, time.Since(start).Seconds())
+			return 0
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(os.Stderr, "cvcluster scale: not reached within %s: %d/%d nodes Ready, %d/%d claims Bound, %d/%d pods Running\n",
+				*timeout, n, *nodes, c, *pvcs, p, *pods)
+			return 1
+		case <-tick.C:
+			say("progress: %d nodes Ready, %d claims Bound, %d pods Running", n, c, p)
+		}
+	}
+}
+
+func ignoreExists(err error) error {
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
+}
+
+// parallel runs fn(0..n-1) on `workers` goroutines and returns the first error.
+func parallel(ctx context.Context, n, workers int, fn func(int) error) error {
+	var next atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if err := fn(i); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return firstErr
+}
+
+func podTemplate(app string) corev1.PodTemplateSpec {
+	no := false
+	return corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": app}},
+		Spec: corev1.PodSpec{
+			AutomountServiceAccountToken: &no,
+			Containers: []corev1.Container{{
+				Name: "main", Image: "registry.k8s.io/pause:3.10",
+				Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+					corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi"),
+				}},
+			}},
+		},
+	}
+}
+
+func statefulSet(name string) *appsv1.StatefulSet {
+	replicas := int32(perWorkload)
+	class := "gp3"
+	tmpl := podTemplate(name)
+	tmpl.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
+	return &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:            &replicas,
+			ServiceName:         name,
+			PodManagementPolicy: appsv1.ParallelPodManagement,
+			Selector:            &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template:            tmpl,
+			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
+				ObjectMeta: metav1.ObjectMeta{Name: "data"},
+				Spec: corev1.PersistentVolumeClaimSpec{
+					AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+					StorageClassName: &class,
+					Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{
+						corev1.ResourceStorage: resource.MustParse("10Gi"),
+					}},
+				},
+			}},
+		},
+	}
+}
+
+func deployment(name string) *appsv1.Deployment {
+	replicas := int32(perWorkload)
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template: podTemplate(name),
+		},
+	}
+}

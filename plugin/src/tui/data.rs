@@ -12,7 +12,7 @@ use cloudvault::collect::{self, RawObjects, Scope};
 use cloudvault::cost::{self, CostGroup, CostReport, GroupBy, VolumeCost};
 use cloudvault::graph::{EdgeKind, GraphStore, NodeData, NodeId, NodeKind};
 use cloudvault::gravity::{self, GravityReport, NO_TRAFFIC, Peer, WorkloadGravity};
-use cloudvault::model::{LabelSelector, Money, ObjectRef, WorkloadRef};
+use cloudvault::model::{Money, ObjectRef, WorkloadRef};
 use cloudvault::pricing::{self, PriceBook, StorageCharge, TransferPrice};
 use cloudvault::traffic::DestinationClass;
 
@@ -120,7 +120,7 @@ pub fn load_files(inputs: &Inputs) -> Result<Data> {
     let raw = collect::read_paths(&g.from_file)?;
     let scope = Scope {
         namespace: g.namespace.clone(),
-        selector: LabelSelector::parse(g.selector.as_deref().unwrap_or_default())?,
+        selector: g.selector.clone().unwrap_or_default(),
     };
     let files: Vec<String> = g
         .from_file
@@ -152,7 +152,7 @@ pub async fn load_live(
     };
     let scope = Scope {
         namespace,
-        selector: LabelSelector::parse(g.selector.as_deref().unwrap_or_default())?,
+        selector: g.selector.clone().unwrap_or_default(),
     };
     let raw = collect::read_live(client, &scope, Duration::from_secs(g.request_timeout)).await?;
     let inputs = inputs.clone();

@@ -12,7 +12,9 @@ use cloudvault::gravity::gravity_report;
 use cloudvault::model::{ClusterSnapshot, LabelSelector};
 use cloudvault::pricing::PriceBook;
 use cloudvault::traffic::FlowSet;
-use k8s_openapi::api::{apps::v1 as apps, batch::v1 as batch, core::v1 as core, storage::v1 as storage};
+use k8s_openapi::api::{
+    apps::v1 as apps, batch::v1 as batch, core::v1 as core, storage::v1 as storage,
+};
 use kube::api::{Api, ListParams};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -24,10 +26,21 @@ async fn dump_kind<K>(client: &kube::Client, dir: &Path, file: &str)
 where
     K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
 {
-    let list = Api::<K>::all(client.clone()).list(&ListParams::default()).await.unwrap_or_else(|e| panic!("list {file}: {e}"));
-    let items: Vec<serde_json::Value> = list.items.iter().map(|o| serde_json::to_value(o).unwrap_or_default()).collect();
+    let list = Api::<K>::all(client.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap_or_else(|e| panic!("list {file}: {e}"));
+    let items: Vec<serde_json::Value> = list
+        .items
+        .iter()
+        .map(|o| serde_json::to_value(o).unwrap_or_default())
+        .collect();
     let doc = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
-    std::fs::write(dir.join(format!("{file}.json")), serde_json::to_vec_pretty(&doc).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.join(format!("{file}.json")),
+        serde_json::to_vec_pretty(&doc).unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
 }
 
 async fn dump(client: &kube::Client, dir: &Path) {
@@ -48,18 +61,25 @@ async fn dump(client: &kube::Client, dir: &Path) {
 fn reports(s: &ClusterSnapshot) -> (serde_json::Value, serde_json::Value) {
     let g = build(s, &FlowSet::none(), &BuildOptions::default());
     let book = PriceBook::bundled().unwrap_or_else(|e| panic!("{e}"));
-    (serde_json::to_value(cost_report(&g, &book)).unwrap_or_default(), serde_json::to_value(gravity_report(&g, &book)).unwrap_or_default())
+    (
+        serde_json::to_value(cost_report(&g, &book)).unwrap_or_default(),
+        serde_json::to_value(gravity_report(&g, &book)).unwrap_or_default(),
+    )
 }
 
 async fn live_snapshot(client: &kube::Client, scope: &Scope) -> ClusterSnapshot {
-    let raw: RawObjects = live::read_live(client, scope, TIMEOUT).await.unwrap_or_else(|e| panic!("{e}"));
+    let raw: RawObjects = live::read_live(client, scope, TIMEOUT)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     raw.into_snapshot(scope)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_reports_equal_dump_reports() {
     let cluster = cloudvault_testkit::test_cluster().unwrap_or_else(|e| panic!("{e}"));
-    let (client, _) = live::connect(Some(&cluster.kubeconfig), None).await.unwrap_or_else(|e| panic!("{e}"));
+    let (client, _) = live::connect(Some(&cluster.kubeconfig), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let all = Scope::default();
     let live_all = live_snapshot(&client, &all).await;
@@ -68,20 +88,49 @@ async fn live_reports_equal_dump_reports() {
     let live_after = live_snapshot(&client, &all).await;
     let raw = read_paths(&[dir.path().to_path_buf()]).unwrap_or_else(|e| panic!("{e}"));
     let dumped = raw.clone().into_snapshot(&all);
-    assert!(!dumped.nodes.is_empty() && !dumped.pods.is_empty() && !dumped.volumes.is_empty() && !dumped.claims.is_empty(), "the small scenario has nodes, pods and volumes");
-    assert!(live_all == dumped || live_after == dumped, "live and dump snapshots differ");
-    let live = if live_all == dumped { live_all } else { live_after };
+    assert!(
+        !dumped.nodes.is_empty()
+            && !dumped.pods.is_empty()
+            && !dumped.volumes.is_empty()
+            && !dumped.claims.is_empty(),
+        "the small scenario has nodes, pods and volumes"
+    );
+    assert!(
+        live_all == dumped || live_after == dumped,
+        "live and dump snapshots differ"
+    );
+    let live = if live_all == dumped {
+        live_all
+    } else {
+        live_after
+    };
     assert_eq!(reports(&live), reports(&dumped));
     let (cost, _) = reports(&dumped);
     assert!(cost["items"].as_array().is_some_and(|i| !i.is_empty()));
-    assert!(cost["totalMonthlyCostUSD"].as_f64().is_some_and(|t| t > 0.0), "{}", cost["totalMonthlyCostUSD"]);
+    assert!(
+        cost["totalMonthlyCostUSD"]
+            .as_f64()
+            .is_some_and(|t| t > 0.0),
+        "{}",
+        cost["totalMonthlyCostUSD"]
+    );
 
     // Namespace and label scope: server-side (live) and client-side (dump) agree.
     let ns = dumped.claims[0].namespace.clone();
-    let key = dumped.pods.iter().find_map(|p| p.labels.iter().next().map(|(k, v)| format!("{k}={v}"))).unwrap_or_default();
+    let key = dumped
+        .pods
+        .iter()
+        .find_map(|p| p.labels.iter().next().map(|(k, v)| format!("{k}={v}")))
+        .unwrap_or_default();
     for scope in [
-        Scope { namespace: Some(ns.clone()), selector: LabelSelector::default() },
-        Scope { namespace: None, selector: LabelSelector::parse(&key).unwrap_or_else(|e| panic!("{e}")) },
+        Scope {
+            namespace: Some(ns.clone()),
+            selector: LabelSelector::default(),
+        },
+        Scope {
+            namespace: None,
+            selector: LabelSelector::parse(&key).unwrap_or_else(|e| panic!("{e}")),
+        },
     ] {
         let live = live_snapshot(&client, &scope).await;
         let dumped = raw.clone().into_snapshot(&scope);
@@ -103,10 +152,20 @@ async fn a_refusing_or_absent_cluster_is_a_clear_error() {
         }
     }
     let bad = dir.path().join("bad-token.yaml");
-    std::fs::write(&bad, serde_json::to_vec(&kc).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
-    let (client, _) = live::connect(Some(&bad), None).await.unwrap_or_else(|e| panic!("{e}"));
-    let e = live::read_live(&client, &Scope::default(), TIMEOUT).await.err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(e.contains("refused") && e.contains("401") && e.contains("log in again"), "{e}");
+    std::fs::write(&bad, serde_json::to_vec(&kc).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (client, _) = live::connect(Some(&bad), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = live::read_live(&client, &Scope::default(), TIMEOUT)
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("refused") && e.contains("401") && e.contains("log in again"),
+        "{e}"
+    );
     assert!(!e.contains('\n'));
 
     // Nothing listening: the error names the resource and says what to check.
@@ -116,8 +175,15 @@ async fn a_refusing_or_absent_cluster_is_a_clear_error() {
         }
     }
     let down = dir.path().join("down.yaml");
-    std::fs::write(&down, serde_json::to_vec(&kc).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
-    let (client, _) = live::connect(Some(&down), None).await.unwrap_or_else(|e| panic!("{e}"));
-    let e = live::read_live(&client, &Scope::default(), Duration::from_secs(10)).await.err().map(|e| e.to_string()).unwrap_or_default();
+    std::fs::write(&down, serde_json::to_vec(&kc).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (client, _) = live::connect(Some(&down), None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = live::read_live(&client, &Scope::default(), Duration::from_secs(10))
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(e.contains("check that the cluster is reachable"), "{e}");
 }

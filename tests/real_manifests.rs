@@ -293,7 +293,9 @@ fn kdash_dump_as_one_cluster() {
     let g = cloudvault::graph::build(&snapshot, &cloudvault::traffic::FlowSet::none(), &opts);
     let book = cloudvault::pricing::PriceBook::bundled().unwrap_or_else(|e| panic!("{e}"));
     let r = cloudvault::cost::cost_report(&g, &book);
-    let rows: Vec<(String, String, Vec<String>, f64, Vec<String>)> = r
+    // (claim, price key, zones, $/month, flags)
+    type Row = (String, String, Vec<String>, f64, Vec<String>);
+    let rows: Vec<Row> = r
         .items
         .iter()
         .map(|v| {

@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use cloudvault::collect::{Scope, read_paths};
 use cloudvault::graph::{BuildOptions, build};
-use cloudvault::model::{Claim, ClassRequest, ClusterSnapshot, Controller, Node, OwnerRef, PersistentVolume, Pod, Requirement, SelectorTerm, StorageClass, VolumeSource};
+use cloudvault::model::{
+    Claim, ClassRequest, ClusterSnapshot, Controller, Node, OwnerRef, PersistentVolume, Pod,
+    Requirement, SelectorTerm, StorageClass, VolumeSource,
+};
 use cloudvault::pricing::PriceBook;
 use cloudvault::traffic::{Flow, FlowEnd, FlowSet, FlowSource, Window};
 
@@ -27,7 +30,10 @@ fn main() -> Result<()> {
     let t0 = Instant::now();
     let snapshot = match args.as_slice() {
         [flag, n] if flag == "--synthetic" => synthetic(n.parse()?),
-        paths if !paths.is_empty() => read_paths(&paths.iter().map(PathBuf::from).collect::<Vec<_>>())?.into_snapshot(&Scope::default()),
+        paths if !paths.is_empty() => {
+            read_paths(&paths.iter().map(PathBuf::from).collect::<Vec<_>>())?
+                .into_snapshot(&Scope::default())
+        }
         _ => anyhow::bail!("usage: bench_analyses --synthetic N | DUMP_PATH..."),
     };
     let load = t0.elapsed();
@@ -59,21 +65,41 @@ fn main() -> Result<()> {
     }
     let total = b + c + g;
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!("sig build {:.1} ms, cost {:.1} ms ({items} volumes), gravity {:.1} ms ({pinned} pinned workloads)", ms(b), ms(c), ms(g));
-    println!("total {:.1} ms; goal {:.0} ms; ratio {:.2} (<= 1.00 meets the goal)", ms(total), ms(GOAL), total.as_secs_f64() / GOAL.as_secs_f64());
+    println!(
+        "sig build {:.1} ms, cost {:.1} ms ({items} volumes), gravity {:.1} ms ({pinned} pinned workloads)",
+        ms(b),
+        ms(c),
+        ms(g)
+    );
+    println!(
+        "total {:.1} ms; goal {:.0} ms; ratio {:.2} (<= 1.00 meets the goal)",
+        ms(total),
+        ms(GOAL),
+        total.as_secs_f64() / GOAL.as_secs_f64()
+    );
     Ok(())
 }
 
 /// Agent-style flows: each pod with a volume exchanges bytes with two other pods.
 fn flows_for(s: &ClusterSnapshot) -> FlowSet {
-    let window = Window { start: 0, end: 86_400 };
+    let window = Window {
+        start: 0,
+        end: 86_400,
+    };
     let with_ips: Vec<&Pod> = s.pods.iter().filter(|p| !p.pod_ips.is_empty()).collect();
     let mut flows = Vec::new();
-    for (i, p) in with_ips.iter().enumerate().filter(|(_, p)| !p.claims.is_empty()) {
+    for (i, p) in with_ips
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.claims.is_empty())
+    {
         for k in [7usize, 131] {
             let peer = with_ips[(i + k) % with_ips.len()];
             flows.push(Flow {
-                source: FlowEnd::Pod { namespace: p.namespace.clone(), name: p.name.clone() },
+                source: FlowEnd::Pod {
+                    namespace: p.namespace.clone(),
+                    name: p.name.clone(),
+                },
                 source_ip: None,
                 source_port: None,
                 remote: peer.pod_ips[0],
@@ -85,7 +111,12 @@ fn flows_for(s: &ClusterSnapshot) -> FlowSet {
             });
         }
     }
-    FlowSet { source: FlowSource::Agent, flows, window: Some(window), notes: vec![] }
+    FlowSet {
+        source: FlowSource::Agent,
+        flows,
+        window: Some(window),
+        notes: vec![],
+    }
 }
 
 fn ip(n: usize) -> IpAddr {
@@ -100,8 +131,14 @@ fn synthetic(n: usize) -> ClusterSnapshot {
         .map(|i| Node {
             name: format!("node-{i}"),
             labels: BTreeMap::from([
-                ("topology.kubernetes.io/zone".to_owned(), zones[i % 3].to_owned()),
-                ("topology.kubernetes.io/region".to_owned(), "us-east-1".to_owned()),
+                (
+                    "topology.kubernetes.io/zone".to_owned(),
+                    zones[i % 3].to_owned(),
+                ),
+                (
+                    "topology.kubernetes.io/region".to_owned(),
+                    "us-east-1".to_owned(),
+                ),
                 ("kubernetes.io/hostname".to_owned(), format!("node-{i}")),
             ]),
             provider_id: Some(format!("aws:///{}/i-{i}", zones[i % 3])),
@@ -110,7 +147,12 @@ fn synthetic(n: usize) -> ClusterSnapshot {
         .collect();
     let mut s = ClusterSnapshot {
         nodes,
-        classes: vec![StorageClass { name: "gp3".into(), provisioner: "ebs.csi.aws.com".into(), parameters: BTreeMap::from([("type".into(), "gp3".into())]), is_default: true }],
+        classes: vec![StorageClass {
+            name: "gp3".into(),
+            provisioner: "ebs.csi.aws.com".into(),
+            parameters: BTreeMap::from([("type".into(), "gp3".into())]),
+            is_default: true,
+        }],
         ..ClusterSnapshot::default()
     };
     for i in 0..n {
@@ -120,7 +162,12 @@ fn synthetic(n: usize) -> ClusterSnapshot {
         let pod = format!("{sts}-{}", i % 3);
         let claim = format!("data-{pod}");
         let pv = format!("pvc-{i}");
-        s.controllers.push(Controller { kind: "StatefulSet".into(), namespace: ns.clone(), name: sts.clone(), owner: None });
+        s.controllers.push(Controller {
+            kind: "StatefulSet".into(),
+            namespace: ns.clone(),
+            name: sts.clone(),
+            owner: None,
+        });
         s.pods.push(Pod {
             namespace: ns.clone(),
             name: pod,
@@ -130,7 +177,10 @@ fn synthetic(n: usize) -> ClusterSnapshot {
             pod_ips: vec![ip(i)],
             host_network: false,
             claims: vec![claim.clone()],
-            owner: Some(OwnerRef { kind: "StatefulSet".into(), name: sts }),
+            owner: Some(OwnerRef {
+                kind: "StatefulSet".into(),
+                name: sts,
+            }),
             node_selector: BTreeMap::new(),
             required_affinity: None,
             ports: vec![5432],
@@ -153,13 +203,24 @@ fn synthetic(n: usize) -> ClusterSnapshot {
             annotations: BTreeMap::new(),
             capacity_bytes: Some(100 << 30),
             storage_class: Some("gp3".into()),
-            claim: Some(cloudvault::model::ObjectRef { namespace: ns, name: claim }),
+            claim: Some(cloudvault::model::ObjectRef {
+                namespace: ns,
+                name: claim,
+            }),
             phase: "Bound".into(),
             node_affinity: Some(vec![SelectorTerm {
-                match_expressions: vec![Requirement { key: "topology.kubernetes.io/zone".into(), operator: "In".into(), values: vec![zones[node % 3].into()] }],
+                match_expressions: vec![Requirement {
+                    key: "topology.kubernetes.io/zone".into(),
+                    operator: "In".into(),
+                    values: vec![zones[node % 3].into()],
+                }],
                 match_fields: vec![],
             }]),
-            source: VolumeSource::Csi { driver: "ebs.csi.aws.com".into(), handle: format!("vol-{i}"), attributes: BTreeMap::new() },
+            source: VolumeSource::Csi {
+                driver: "ebs.csi.aws.com".into(),
+                handle: format!("vol-{i}"),
+                attributes: BTreeMap::new(),
+            },
             access_modes: vec!["ReadWriteOnce".into()],
             attributes_class: None,
             terminating: false,

@@ -22,7 +22,7 @@ pub enum Output {
     Csv,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, global = true, value_name = "FILE")]
@@ -37,8 +37,8 @@ pub struct GlobalArgs {
     #[arg(short = 'A', long, global = true)]
     pub all_namespaces: bool,
     /// Label selector for pods and claims (as kubectl -l: app=web,tier!=db).
-    #[arg(short = 'l', long, global = true)]
-    pub selector: Option<String>,
+    #[arg(short = 'l', long, global = true, value_parser = parse_selector)]
+    pub selector: Option<LabelSelector>,
     /// Read `kubectl get -o yaml|json` output (file or directory) instead of a cluster. Repeatable.
     #[arg(long = "from-file", global = true, value_name = "PATH")]
     pub from_file: Vec<PathBuf>,
@@ -63,7 +63,7 @@ pub struct GlobalArgs {
 }
 
 /// Flow inputs (gravity).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct FlowArgs {
     /// AWS VPC Flow Logs file (default or custom format, gzip accepted). Repeatable.
     #[arg(long, value_name = "FILE")]
@@ -75,7 +75,7 @@ pub struct FlowArgs {
 
 /// Reads the cluster (live or dumps) into a snapshot.
 pub fn snapshot(g: &GlobalArgs) -> Result<ClusterSnapshot> {
-    let selector = LabelSelector::parse(g.selector.as_deref().unwrap_or_default())?;
+    let selector = g.selector.clone().unwrap_or_default();
     if !g.from_file.is_empty() {
         // A dump has no current namespace: all namespaces unless -n says otherwise.
         let scope = Scope {
@@ -148,4 +148,9 @@ pub fn graph(
         network,
     };
     Ok(graph::build(snapshot, flows, &opts))
+}
+
+/// Parsed by clap so a bad selector is a usage error (exit 2).
+fn parse_selector(s: &str) -> Result<LabelSelector, String> {
+    LabelSelector::parse(s).map_err(|e| e.to_string())
 }

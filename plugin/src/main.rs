@@ -4,6 +4,7 @@
 mod agents;
 mod commands;
 mod input;
+mod tui;
 mod views;
 
 use std::process::ExitCode;
@@ -15,11 +16,15 @@ use crate::input::GlobalArgs;
 /// Kubernetes storage cost and data gravity.
 #[derive(Debug, Parser)]
 #[command(name = "kubectl vault", bin_name = "kubectl vault", version, about = "Kubernetes storage cost and data gravity", long_about = None)]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
+    /// With no subcommand, the TUI (`ui`) opens with these flags.
+    #[command(flatten)]
+    ui: tui::UiArgs,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -28,14 +33,21 @@ enum Command {
     Top(commands::top::TopArgs),
     /// List workloads held in an expensive zone by their volumes, ranked by gravity.
     Gravity(commands::gravity::GravityArgs),
+    /// Open the dashboard (also `kubectl vault` with no subcommand).
+    Ui(tui::UiArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.global.verbose);
+    // The TUI logs to a file (never the screen), so it sets up its own logging.
+    if !matches!(cli.command, None | Some(Command::Ui(_))) {
+        init_logging(cli.global.verbose);
+    }
     let result = match &cli.command {
-        Command::Top(args) => commands::top::run(&cli.global, args),
-        Command::Gravity(args) => commands::gravity::run(&cli.global, args),
+        Some(Command::Top(args)) => commands::top::run(&cli.global, args),
+        Some(Command::Gravity(args)) => commands::gravity::run(&cli.global, args),
+        Some(Command::Ui(args)) => tui::run(&cli.global, args),
+        None => tui::run(&cli.global, &cli.ui),
     };
     match result {
         Ok(text) => {

@@ -137,9 +137,12 @@ pub fn read_file(path: &Path) -> Result<RawObjects, FileError> {
         source,
     })?;
     let mut out = RawObjects::default();
-    let mut found = 0usize;
-    for (line, doc) in documents(&text, &display)? {
-        found += add_document(&mut out, doc, &display, line)?;
+    // An empty List (kubectl's output for a kind with no objects) is valid; a file
+    // with no document at all is not.
+    let docs = documents(&text, &display)?;
+    let found = docs.len();
+    for (line, doc) in docs {
+        add_document(&mut out, doc, &display, line)?;
     }
     if found == 0 {
         return Err(FileError::Empty { path: display });
@@ -398,6 +401,11 @@ mod tests {
             "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
         );
         write(dir.path(), "ignored.txt", "not read");
+        write(
+            dir.path(),
+            "d.json",
+            r#"{"apiVersion":"v1","kind":"List","items":[]}"#,
+        );
         let raw = read_paths(&[dir.path().to_path_buf()]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(raw.nodes.len(), 1);
         assert_eq!(raw.classes.len(), 1);

@@ -90,21 +90,39 @@ pub async fn read_live(
     let ns = scope.namespace.as_deref();
     let labels = (!scope.selector.is_empty()).then(|| scope.selector.as_str());
     let mut notes = Vec::new();
+    // Boxed: each reflector future is large, and twelve of them on one stack overflow
+    // small (test/worker) thread stacks in debug builds.
     let (nodes, pods, claims, volumes, classes) = futures::try_join!(
-        list::<core::Node>(Api::all(client.clone()), None, timeout),
-        list::<core::Pod>(scoped(client, ns), labels, timeout),
-        list::<core::PersistentVolumeClaim>(scoped(client, ns), labels, timeout),
-        list::<core::PersistentVolume>(Api::all(client.clone()), None, timeout),
-        list::<storage::StorageClass>(Api::all(client.clone()), None, timeout),
+        Box::pin(list::<core::Node>(Api::all(client.clone()), None, timeout)),
+        Box::pin(list::<core::Pod>(scoped(client, ns), labels, timeout)),
+        Box::pin(list::<core::PersistentVolumeClaim>(
+            scoped(client, ns),
+            labels,
+            timeout
+        )),
+        Box::pin(list::<core::PersistentVolume>(
+            Api::all(client.clone()),
+            None,
+            timeout
+        )),
+        Box::pin(list::<storage::StorageClass>(
+            Api::all(client.clone()),
+            None,
+            timeout
+        )),
     )?;
     let (vacs, rs, deploys, sts, ds, jobs, cjs) = futures::join!(
-        list::<storage::VolumeAttributesClass>(Api::all(client.clone()), None, timeout),
-        list::<apps::ReplicaSet>(scoped(client, ns), None, timeout),
-        list::<apps::Deployment>(scoped(client, ns), None, timeout),
-        list::<apps::StatefulSet>(scoped(client, ns), None, timeout),
-        list::<apps::DaemonSet>(scoped(client, ns), None, timeout),
-        list::<batch::Job>(scoped(client, ns), None, timeout),
-        list::<batch::CronJob>(scoped(client, ns), None, timeout),
+        Box::pin(list::<storage::VolumeAttributesClass>(
+            Api::all(client.clone()),
+            None,
+            timeout
+        )),
+        Box::pin(list::<apps::ReplicaSet>(scoped(client, ns), None, timeout)),
+        Box::pin(list::<apps::Deployment>(scoped(client, ns), None, timeout)),
+        Box::pin(list::<apps::StatefulSet>(scoped(client, ns), None, timeout)),
+        Box::pin(list::<apps::DaemonSet>(scoped(client, ns), None, timeout)),
+        Box::pin(list::<batch::Job>(scoped(client, ns), None, timeout)),
+        Box::pin(list::<batch::CronJob>(scoped(client, ns), None, timeout)),
     );
     Ok(RawObjects {
         nodes,

@@ -441,3 +441,56 @@ pub fn group(items: &[VolumeCost], by: GroupBy) -> Vec<CostGroup> {
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::collect::{Scope, read_paths};
+    use crate::graph::{BuildOptions, build};
+    use crate::traffic::FlowSet;
+
+    fn demo() -> CostReport {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/examples/demo/cluster");
+        let snapshot = read_paths(&[dir]).unwrap_or_else(|e| panic!("{e}")).into_snapshot(&Scope::default());
+        let g = build(&snapshot, &FlowSet::none(), &BuildOptions::default());
+        cost_report(&g, &PriceBook::bundled().unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    fn row<'a>(r: &'a CostReport, pv: Option<&str>, pvc: Option<&str>) -> &'a VolumeCost {
+        r.items
+            .iter()
+            .find(|i| (pv.is_none() || i.pv.as_deref() == pv) && (pvc.is_none() || i.pvc.as_deref() == pvc))
+            .unwrap_or_else(|| panic!("no row {pv:?} {pvc:?}"))
+    }
+
+    #[test]
+    fn idle_released_unbound_and_pending() {
+        let r = demo();
+        let released = row(&r, Some("pvc-reports-2023"), None);
+        assert_eq!((released.idle, released.flags.clone()), (true, vec!["idle".to_owned(), "released".to_owned()]));
+        assert_eq!(released.namespace.as_deref(), Some("analytics"), "attributed to the claim's namespace");
+        assert_eq!(released.monthly_cost_usd.cents(), 75.00); // 750 GiB gp2 x $0.10
+        let unbound = row(&r, Some("manual-backup"), None);
+        assert_eq!((unbound.idle, unbound.namespace.clone()), (true, None));
+        assert!(unbound.flags.contains(&"unbound".to_owned()));
+        assert!(unbound.flags.contains(&"unknown-price".to_owned()), "a static EBS PV with no class has no known type");
+        let pending = row(&r, None, Some("warehouse-tmp"));
+        assert_eq!((pending.idle, pending.monthly_cost_usd.cents()), (false, 0.0));
+        assert_eq!(pending.flags, vec!["pending".to_owned()]);
+        assert_eq!(r.total_monthly_cost_usd.cents(), 745.04);
+    }
+
+    #[test]
+    fn groups_add_up_to_the_total() {
+        let r = demo();
+        for by in [GroupBy::Namespace, GroupBy::Workload, GroupBy::Class, GroupBy::Zone] {
+            let total: Money = group(&r.items, by).iter().map(|g| g.monthly_cost_usd).sum();
+            assert_eq!(total.cents(), r.total_monthly_cost_usd.cents(), "{by:?}");
+        }
+        let by_workload = group(&r.items, GroupBy::Workload);
+        let media = by_workload.iter().find(|g| g.key == "shop/Deployment/media").map(|g| g.monthly_cost_usd.cents());
+        assert_eq!(media, Some(307.20), "three pods of one workload: the whole shared volume");
+    }
+}

@@ -123,13 +123,13 @@ pub fn fill(
                 .get(&(c.namespace.as_str(), c.name.as_str()))
                 .copied()
         });
-        if let Some(v) = volume {
-            if !g.add_edge(&id, &NodeId::Volume(v.to_owned()), Edge::BoundTo) {
-                notes.push(format!(
-                    "partial: claim {}/{} is bound to volume {v}, which is not in the input",
-                    c.namespace, c.name
-                ));
-            }
+        if let Some(v) = volume
+            && !g.add_edge(&id, &NodeId::Volume(v.to_owned()), Edge::BoundTo)
+        {
+            notes.push(format!(
+                "partial: claim {}/{} is bound to volume {v}, which is not in the input",
+                c.namespace, c.name
+            ));
         }
         let class = match &c.class {
             ClassRequest::Named(n) => Some(n.clone()),

@@ -169,14 +169,19 @@ pub fn gravity_report(g: &dyn GraphStore, book: &PriceBook) -> GravityReport {
         let pods: Vec<PodGravity> = pinned.into_iter().map(|(p, _)| p).collect();
         let sum =
             |f: fn(&PodGravity) -> Option<Money>| -> Option<Money> { pods.iter().map(f).sum() };
+        let (gravity, current, best) = (
+            sum(|p| p.gravity_monthly_usd),
+            sum(|p| p.current_monthly_usd),
+            sum(|p| p.best_monthly_usd),
+        );
         items.push(WorkloadGravity {
             workload: w.clone(),
-            gravity_monthly_usd: sum(|p| p.gravity_monthly_usd),
-            current_monthly_usd: sum(|p| p.current_monthly_usd),
-            best_monthly_usd: sum(|p| p.best_monthly_usd),
+            gravity_monthly_usd: gravity,
+            current_monthly_usd: current,
+            best_monthly_usd: best,
             replication_monthly_usd: replication,
             unpriced_bytes: unpriced,
-            pods: pods.clone(),
+            pods,
         });
     }
     items.sort_by(|a, b| {

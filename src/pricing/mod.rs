@@ -97,13 +97,13 @@ pub fn price_key(
         // The attributes class in effect is what the disk is provisioned as now.
         params.extend(v.parameters.clone());
     }
-    if let Some(VolumeSource::Csi { handle, .. }) = pv.map(|v| &v.source) {
-        if handle.starts_with("local-ebs://") {
-            return Err(
-                "node-local EBS handle (local-ebs://): billed with the instance, not as a volume"
-                    .into(),
-            );
-        }
+    if let Some(VolumeSource::Csi { handle, .. }) = pv.map(|v| &v.source)
+        && handle.starts_with("local-ebs://")
+    {
+        return Err(
+            "node-local EBS handle (local-ebs://): billed with the instance, not as a volume"
+                .into(),
+        );
     }
     let gib = capacity_bytes as f64 / GIB;
     let key = |k: String, iops: Option<f64>, tput: Option<f64>| PriceKey {

@@ -77,16 +77,16 @@ pub struct Place<'a> {
 /// Unknown stays unknown: a zone that differs while a region is missing on either side is
 /// not assumed to be in the same region.
 pub fn classify_between(src: &Place<'_>, dst: &Place<'_>) -> DestinationClass {
-    if let (Some(a), Some(b)) = (src.node, dst.node) {
-        if a == b {
-            return DestinationClass::SameNode;
-        }
+    if let (Some(a), Some(b)) = (src.node, dst.node)
+        && a == b
+    {
+        return DestinationClass::SameNode;
     }
     let regions = (src.region, dst.region);
-    if let (Some(a), Some(b)) = regions {
-        if a != b {
-            return DestinationClass::CrossRegion;
-        }
+    if let (Some(a), Some(b)) = regions
+        && a != b
+    {
+        return DestinationClass::CrossRegion;
     }
     match (src.zone, dst.zone, regions) {
         (Some(a), Some(b), _) if a == b => DestinationClass::SameZone,

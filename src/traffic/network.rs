@@ -136,7 +136,7 @@ impl NetworkMap {
                 class: e.class,
             });
         }
-        entries.sort_by(|a, b| b.cidr.prefix_len().cmp(&a.cidr.prefix_len()));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.cidr.prefix_len()));
         Ok(Self { entries })
     }
 

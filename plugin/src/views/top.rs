@@ -37,7 +37,7 @@ const NARROW: [&str; 8] = [
     "$/MONTH",
     "FLAGS",
 ];
-const WIDE: [&str; 13] = [
+pub const WIDE: [&str; 13] = [
     "NAMESPACE",
     "PVC",
     "PV",
@@ -53,7 +53,7 @@ const WIDE: [&str; 13] = [
     "PODS",
 ];
 
-fn rows(items: &[VolumeCost], wide: bool) -> Vec<Vec<String>> {
+pub fn rows(items: &[VolumeCost], wide: bool) -> Vec<Vec<String>> {
     items
         .iter()
         .map(|v| {

@@ -8,7 +8,9 @@
 //! the observed window. Traffic between pods of one workload is replication: reported
 //! on its own and left out of gravity.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use serde::Serialize;
 
@@ -16,7 +18,9 @@ use crate::cost::API_VERSION;
 use crate::graph::{
     Edge, EdgeKind, ExternalPlace, GraphStore, NodeData, NodeId, NodeKind, class_between, place_of,
 };
-use crate::model::{GIB, HOURS_PER_MONTH, Money, Node, PersistentVolume, Pod, WorkloadRef};
+use crate::model::{
+    GIB, HOURS_PER_MONTH, Labels, Money, Node, NodeSelector, PersistentVolume, Pod, WorkloadRef,
+};
 use crate::pricing::PriceBook;
 use crate::pricing::table::TransferTable;
 use crate::topology;
@@ -107,6 +111,70 @@ struct Ctx<'a> {
     factor: Option<f64>,
     /// Every node, cloned once: topology rules take a slice of nodes.
     nodes: Vec<Node>,
+    /// Zone of each node of `nodes`.
+    node_zones: Vec<Option<String>>,
+    /// Nodes a pod's own constraints allow, per distinct constraint (most pods share one).
+    own_cache: RefCell<HashMap<OwnKey, Rc<Vec<usize>>>>,
+    /// Which nodes can hold a volume, per distinct volume placement.
+    volume_cache: RefCell<HashMap<VolumeKey, Rc<Vec<bool>>>>,
+}
+
+type OwnKey = (Labels, Option<NodeSelector>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum VolumeKey {
+    Affinity(NodeSelector),
+    Zones(BTreeSet<String>),
+}
+
+impl Ctx<'_> {
+    fn own_nodes(&self, pod: &Pod) -> Rc<Vec<usize>> {
+        let key = (pod.node_selector.clone(), pod.required_affinity.clone());
+        if let Some(hit) = self.own_cache.borrow().get(&key) {
+            return Rc::clone(hit);
+        }
+        let idx: Vec<usize> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| {
+                pod.node_selector
+                    .iter()
+                    .all(|(k, v)| n.labels.get(k) == Some(v))
+            })
+            .filter(|(_, n)| {
+                pod.required_affinity
+                    .as_ref()
+                    .is_none_or(|sel| topology::node_fits(sel, n))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let idx = Rc::new(idx);
+        self.own_cache.borrow_mut().insert(key, Rc::clone(&idx));
+        idx
+    }
+
+    /// `None` when the volume does not restrict nodes.
+    fn volume_mask(&self, pv: &PersistentVolume) -> Option<Rc<Vec<bool>>> {
+        let key = match &pv.node_affinity {
+            Some(sel) => VolumeKey::Affinity(sel.clone()),
+            None => match topology::volume_zones(pv, &self.nodes) {
+                topology::VolumeZones::Zones { zones } => VolumeKey::Zones(zones),
+                _ => return None,
+            },
+        };
+        if let Some(hit) = self.volume_cache.borrow().get(&key) {
+            return Some(Rc::clone(hit));
+        }
+        let mask: Vec<bool> = self
+            .nodes
+            .iter()
+            .map(|n| topology::volume_allows_node(pv, n, &self.nodes))
+            .collect();
+        let mask = Rc::new(mask);
+        self.volume_cache.borrow_mut().insert(key, Rc::clone(&mask));
+        Some(mask)
+    }
 }
 
 /// Ranks pinned workloads by gravity.
@@ -138,11 +206,15 @@ pub fn gravity_report(g: &dyn GraphStore, book: &PriceBook) -> GravityReport {
             _ => None,
         })
         .collect();
+    let node_zones = nodes.iter().map(|n| topology::zone_of(&n.labels)).collect();
     let ctx = Ctx {
         g,
         transfer,
         factor: factor.filter(|_| transfer.is_some()),
         nodes,
+        node_zones,
+        own_cache: RefCell::default(),
+        volume_cache: RefCell::default(),
     };
 
     let mut by_workload: BTreeMap<WorkloadRef, Vec<(&NodeId, &Pod)>> = BTreeMap::new();
@@ -231,13 +303,6 @@ fn volumes_of<'a>(g: &'a dyn GraphStore, pod: &NodeId) -> Vec<&'a PersistentVolu
         .collect()
 }
 
-fn zones(nodes: &[&Node]) -> BTreeSet<String> {
-    nodes
-        .iter()
-        .filter_map(|n| topology::zone_of(&n.labels))
-        .collect()
-}
-
 /// A pinned pod's gravity, with the bytes it could not price; `None` when not pinned.
 fn pod_gravity(
     ctx: &Ctx<'_>,
@@ -252,19 +317,16 @@ fn pod_gravity(
     if volumes.is_empty() {
         return None;
     }
-    let all = &ctx.nodes;
-    let own: Vec<&Node> = topology::nodes_for_pod(pod, all);
-    let own_zones = zones(&own);
-    let with_volumes: Vec<&Node> = own
-        .iter()
-        .copied()
-        .filter(|n| {
-            volumes
-                .iter()
-                .all(|v| topology::volume_allows_node(v, n, all))
-        })
-        .collect();
-    let vol_zones = zones(&with_volumes);
+    let own = ctx.own_nodes(pod);
+    let masks: Vec<Rc<Vec<bool>>> = volumes.iter().filter_map(|v| ctx.volume_mask(v)).collect();
+    let zone_set = |keep: &dyn Fn(usize) -> bool| -> BTreeSet<String> {
+        own.iter()
+            .filter(|&&i| keep(i))
+            .filter_map(|&i| ctx.node_zones[i].clone())
+            .collect()
+    };
+    let own_zones = zone_set(&|_| true);
+    let vol_zones = zone_set(&|i| masks.iter().all(|m| m[i]));
     if own_zones.is_empty() || vol_zones.len() >= own_zones.len() {
         return None;
     }

@@ -20,6 +20,7 @@ cargo test --workspace --lib --bins --locked 2>&1
 # A real control plane for the integration tests.
 if [ -x tests/cluster/up ]; then
   tests/cluster/build
+  tests/cluster/down --name ci # a cluster left by an interrupted earlier run
   export CV_CLUSTER_STARTED=1 # set before up: a failed start still leaves state to remove
   KUBECONFIG="$(tests/cluster/up --name ci --scenario small | tail -n 1)"
   export KUBECONFIG

@@ -5,12 +5,13 @@
 #  2. iperf3 throughput between two network namespaces, without and with the agent
 #     attached (alternating runs, median of each);
 #  3. the agent's RSS and CPU with 1k, 10k and 100k distinct remote addresses.
-# Usage: agent/bench/overhead.sh [seconds per iperf3 run, default 5] [pairs, default 5]
+# Usage: agent/bench/overhead.sh [seconds per iperf3 run, default 5] [pairs, default 5] [--no-rss]
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/env.sh"
 cd "$REPO_ROOT"
 SECS="${1:-5}"
 PAIRS="${2:-5}"
+RSS="${3:-}"
 cargo build --release -p vault-agent --locked >&2
 AGENT="$CARGO_TARGET_DIR/release/vault-agent"
 grep -qs ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf
@@ -83,6 +84,7 @@ echo "ns per program run (egress and ingress, each pair): $(awk '{printf "%s ", 
 echo "ns per program run, median: $(awk '{print $1}' /tmp/cvb-ns | median)   (runs counted: $(awk '{s+=$2} END {print s}' /tmp/cvb-ns))"
 sysctl -qw kernel.bpf_stats_enabled="$STATS_BEFORE"
 
+[ "$RSS" = --no-rss ] && exit 0
 echo
 echo "## agent RSS and CPU by distinct remote addresses (drain every 10s, measured over 30s)"
 for n in 1000 10000 100000; do

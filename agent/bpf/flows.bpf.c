@@ -111,22 +111,25 @@ static __always_inline int account(struct __sk_buff *skb, int egress)
 	__u8 proto;
 
 	key.cgroup_id = bpf_skb_cgroup_id(skb);
+	// One load of the fixed IP header per packet (helper calls dominate the cost).
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		__u8 vihl;
-		if (bpf_skb_load_bytes(skb, 0, &vihl, 1) ||
-		    bpf_skb_load_bytes(skb, 9, &proto, 1) ||
-		    bpf_skb_load_bytes(skb, egress ? 16 : 12, key.addr, 4)) {
+		__u8 h[20];
+		if (bpf_skb_load_bytes(skb, 0, h, sizeof(h))) {
 			bump(STAT_NO_ADDR);
 			return 1;
 		}
-		l3_hdr = (vihl & 0x0f) * 4;
+		l3_hdr = (h[0] & 0x0f) * 4;
+		proto = h[9];
+		__builtin_memcpy(key.addr, egress ? &h[16] : &h[12], 4);
 		key.family = AF_INET;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		if (bpf_skb_load_bytes(skb, 6, &proto, 1) ||
-		    bpf_skb_load_bytes(skb, egress ? 24 : 8, key.addr, 16)) {
+		__u8 h[40];
+		if (bpf_skb_load_bytes(skb, 0, h, sizeof(h))) {
 			bump(STAT_NO_ADDR);
 			return 1;
 		}
+		proto = h[6];
+		__builtin_memcpy(key.addr, egress ? &h[24] : &h[8], 16);
 		l3_hdr = 40;
 		key.family = AF_INET6;
 	} else {

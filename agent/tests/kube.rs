@@ -12,6 +12,20 @@ use common::*;
 const NS: &str = "cvt-agent-e2e";
 const NODE_A: &str = "cvt-node-a";
 const NODE_B: &str = "cvt-node-b";
+const AGENT_NS: &str = "cloudvault-system";
+/// Label of the agent pod's address on the host's loopback (run-root.sh removes it).
+const LABEL: &str = "lo:cvt";
+
+fn pod_ip(ns: &str, name: &str) -> String {
+    let mut ip = String::new();
+    wait_for(Duration::from_secs(60), || {
+        ip = kubectl(&format!(
+            "-n {ns} get pod {name} -o jsonpath={{.status.podIP}}"
+        ));
+        !ip.trim().is_empty()
+    });
+    ip.trim().to_owned()
+}
 
 fn kubectl(args: &str) -> String {
     let k = std::env::var("CVT_KUBECTL").unwrap_or_else(|_| "kubectl".into());
@@ -52,7 +66,7 @@ impl Drop for Cleanup {
         let _ = std::process::Command::new("bash")
             .arg("-c")
             .arg(format!(
-                "{k} delete namespace {NS} --wait=false; {k} delete node {NODE_A} {NODE_B} --wait=false"
+                "{k} delete namespace {NS} --wait=false; {k} -n {AGENT_NS} delete pod vault-agent-e2e --wait=false; {k} delete pv cvt-pg-data --wait=false; {k} delete node {NODE_A} {NODE_B} --wait=false; ip -o addr show dev lo label {LABEL} | awk '{{print $4}}' | xargs -r -I@ ip addr del @ dev lo"
             ))
             .output();
     }
@@ -82,9 +96,9 @@ fn pod_uid(selector: &str) -> (String, String) {
 fn kubernetes_mode_names_pods_and_classes_by_node_zone() {
     assert!(std::env::var("KUBECONFIG").is_ok(), "needs KUBECONFIG");
     // Leftovers of an interrupted run go first.
+    let k = std::env::var("CVT_KUBECTL").unwrap_or_else(|_| "kubectl".into());
     kubectl(&format!(
-        "delete namespace {NS} --ignore-not-found --wait=true --timeout=120s && {} delete node {NODE_A} {NODE_B} --ignore-not-found",
-        std::env::var("CVT_KUBECTL").unwrap_or_else(|_| "kubectl".into())
+        "delete namespace {NS} --ignore-not-found --wait=true --timeout=120s && {k} -n {AGENT_NS} delete pod vault-agent-e2e --ignore-not-found && {k} delete pv cvt-pg-data --ignore-not-found && {k} delete node {NODE_A} {NODE_B} --ignore-not-found; ip -o addr show dev lo label {LABEL} | awk '{{print $4}}' | xargs -r -I@ ip addr del @ dev lo; true"
     ));
     let _cleanup = Cleanup;
     // Two nodes of our own (KWOK makes them Ready), tainted so nothing else lands there.
@@ -122,11 +136,55 @@ spec:
             }
         )
     };
+    // pg's volume is pinned to us-east-1b (PV nodeAffinity), so pg is pinned there.
+    apply(&format!(
+        "apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: cvt-pg-data
+spec:
+  capacity: {{storage: 10Gi}}
+  accessModes: [ReadWriteOnce]
+  storageClassName: gp3
+  persistentVolumeReclaimPolicy: Retain
+  claimRef: {{namespace: {NS}, name: pg-data}}
+  csi: {{driver: ebs.csi.aws.com, volumeHandle: vol-cvtpg}}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+      - matchExpressions:
+        - {{key: topology.kubernetes.io/zone, operator: In, values: [us-east-1b]}}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: pg-data
+  namespace: {NS}
+spec:
+  accessModes: [ReadWriteOnce]
+  storageClassName: gp3
+  volumeName: cvt-pg-data
+  resources: {{requests: {{storage: 10Gi}}}}"
+    ));
     apply(&workload("Deployment", "api", NODE_A));
-    apply(&workload("StatefulSet", "pg", NODE_B));
+    // Bound to node B directly: the claim's binding is not what this test is about.
+    apply(
+        &workload("StatefulSet", "pg", NODE_B)
+            .replace(
+                "nodeSelector: {kubernetes.io/hostname: cvt-node-b}",
+                "nodeName: cvt-node-b",
+            )
+            .replace(
+                "        image: registry.k8s.io/pause:3.10",
+                "        image: registry.k8s.io/pause:3.10
+        volumeMounts: [{name: data, mountPath: /data}]
+      volumes: [{name: data, persistentVolumeClaim: {claimName: pg-data}}]",
+            ),
+    );
     apply(&workload("Deployment", "nocgroup", NODE_A));
     let (api_uid, api_name) = pod_uid("app=api");
-    let (_pg_uid, _) = pod_uid("app=pg");
+    let (_pg_uid, pg_name) = pod_uid("app=pg");
+    let pg_ip = pod_ip(NS, &pg_name);
     let _ = pod_uid("app=nocgroup");
 
     // Make the api pod real here: a kubelet-style cgroup (systemd driver, burstable)
@@ -144,7 +202,7 @@ spec:
         &api_uid,
         cid,
     );
-    let pg = bed.server("pg", "10.202.2", "fd00:202:2:", "cross-zone");
+    let pg = bed.server_at("pg", &pg_ip, "cross-zone");
     bed.start_servers(1);
     let inet = bed.servers[3].clone();
     bed.count_rules(&api.veth, &[&pg.ip4, &inet.ip4]);
@@ -161,8 +219,36 @@ spec:
         "--interval".into(),
         "500ms".into(),
     ];
+    // The agent's own pod: a KWOK pod in the DaemonSet's namespace on node A, whose
+    // address this test makes real (a dummy interface) so the API server's pods/proxy
+    // reaches the agent process, as kubectl vault gravity does.
+    kubectl(&format!(
+        "create namespace {AGENT_NS} --dry-run=client -o yaml | {} apply -f -",
+        std::env::var("CVT_KUBECTL").unwrap_or_else(|_| "kubectl".into())
+    ));
+    apply(&format!(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: vault-agent-e2e
+  namespace: {AGENT_NS}
+  labels: {{app.kubernetes.io/name: vault-agent}}
+spec:
+  nodeName: {NODE_A}
+  tolerations: [{{operator: Exists}}]
+  containers:
+  - name: vault-agent
+    image: ghcr.io/cloudvault/vault-agent:0.1.0"
+    ));
+    let agent_ip = pod_ip(AGENT_NS, "vault-agent-e2e");
+    wait_for(Duration::from_secs(60), || {
+        kubectl(&format!(
+            "-n {AGENT_NS} get pod vault-agent-e2e -o jsonpath={{.status.phase}}"
+        )) == "Running"
+    });
+    sh(&format!("ip addr add {agent_ip}/32 dev lo label {LABEL}"));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let agent = Agent::start(&refs, "127.0.0.1:19484", &log);
+    let agent = Agent::start(&refs, &format!("{agent_ip}:9477"), &log);
     run_in(
         &api.cgroup,
         &api.ns,
@@ -220,4 +306,31 @@ spec:
     assert!(text.contains("pod list synced"), "{text}");
     assert!(text.contains("have no cgroup"), "{text}");
     eprintln!("{line}");
+
+    // kubectl vault gravity reads the agent through pods/proxy and prices the
+    // kernel-counted bytes: api (us-east-1a) <-> pg (pinned to us-east-1b) is cross-zone,
+    // AWS charges $0.01/GiB out and $0.01/GiB in, and in us-east-1a pg would pay nothing.
+    let plugin = std::env::var("CVT_PLUGIN").expect("CVT_PLUGIN: path of kubectl-vault");
+    let out = sh(&format!(
+        "{plugin} gravity --kubeconfig {} -n {NS} --provider aws --region us-east-1 -o json",
+        std::env::var("KUBECONFIG").unwrap()
+    ));
+    let flows = agent.flows();
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["metadata"]["flowSource"], "agent", "{out}");
+    let pg_item = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["workload"]["name"] == "pg")
+        .unwrap_or_else(|| panic!("pg not in the report: {out}"));
+    let hours = report["metadata"]["windowHours"].as_f64().unwrap();
+    let a = agent_counts(&flows, pod_pred(&api_uid, &pg.ip4));
+    let gib = (a.tx_bytes + a.rx_bytes) as f64 / (1u64 << 30) as f64;
+    let expected = gib * 0.02 * 730.0 / hours;
+    let got = pg_item["gravityMonthlyUSD"].as_f64().unwrap_or(f64::NAN);
+    eprintln!(
+        "gravity of pg: report {got} USD/month, expected from the kernel-counted bytes {expected} (window {hours} h)"
+    );
+    assert!(((got - expected) / expected).abs() < 0.02, "{out}");
 }

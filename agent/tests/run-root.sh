@@ -34,6 +34,8 @@ cleanup() {
     done
   fi
   rm -rf /sys/fs/bpf/cvt-* 2>/dev/null || true
+  # The Kubernetes-mode test's agent pod address.
+  ip -o addr show dev lo label lo:cvt | awk '{print $4}' | xargs -r -I@ ip addr del @ dev lo
 }
 trap cleanup EXIT INT TERM
 cleanup
@@ -43,7 +45,9 @@ cargo test -p vault-agent --test kernel --locked -- --ignored --test-threads=1 -
 # With the test control plane (scripts/test.sh exports its KUBECONFIG): the manifest
 # against the real API server, and the agent in Kubernetes mode.
 if [ -n "${KUBECONFIG:-}" ]; then
-  if [ -x tests/cluster/bin/cvcluster ]; then
+  if [ -n "${CVT_KUBECTL:-}" ]; then
+    :
+  elif [ -x tests/cluster/bin/cvcluster ]; then
     CVT_KUBECTL="$REPO_ROOT/tests/cluster/bin/cvcluster kubectl"
   else
     CVT_KUBECTL=kubectl
@@ -52,8 +56,11 @@ if [ -n "${KUBECONFIG:-}" ]; then
   $CVT_KUBECTL create namespace cloudvault-system --dry-run=client -o yaml | $CVT_KUBECTL apply -f - >/dev/null
   echo "agent manifest: kubectl apply --dry-run=server"
   $CVT_KUBECTL apply --dry-run=server -f assets/deploy/agent.yaml
-  $CVT_KUBECTL delete namespace cloudvault-system --wait=false >/dev/null
+  cargo build -p kubectl-vault --locked 2>&1
+  CVT_PLUGIN="$CARGO_TARGET_DIR/debug/kubectl-vault"
+  export CVT_PLUGIN
   cargo test -p vault-agent --test kube --locked -- --ignored --test-threads=1 --nocapture 2>&1
+  $CVT_KUBECTL delete namespace cloudvault-system --wait=false >/dev/null
 else
   echo "agent: no KUBECONFIG, Kubernetes-mode test and manifest dry-run skipped (scripts/test.sh runs them with the test control plane)"
 fi

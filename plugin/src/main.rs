@@ -1,6 +1,7 @@
 //! `kubectl vault`: the CloudVault kubectl plugin. A thin clap dispatcher: each command
 //! lives in `commands/`, each view in `views/` (pure functions from a report to text).
 
+mod agents;
 mod commands;
 mod input;
 mod tui;

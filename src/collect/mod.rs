@@ -3,6 +3,7 @@
 //! [`RawObjects::into_snapshot`] turns them into one [`ClusterSnapshot`] after applying
 //! the same [`Scope`], so a live read and a dump of the same cluster compare equal.
 
+pub mod agents;
 mod convert;
 pub mod file;
 pub mod live;

@@ -153,6 +153,36 @@ impl Bed {
         s
     }
 
+    /// A server namespace at exactly `ip4` (e.g. the address KWOK gave a pod); the node
+    /// side of its veth is the `.254` of the same /24.
+    pub fn server_at(&mut self, name: &str, ip4: &str, class: &'static str) -> Server {
+        let tag = self.node_ns.trim_end_matches("-node").to_owned();
+        let short = tag.trim_start_matches(&format!("{PREFIX}-")).to_owned();
+        let ns = format!("{tag}-{name}");
+        self.add_ns(&ns);
+        let n = self.node_ns.clone();
+        let (outer, inner) = (format!("{short}{name}n"), format!("{short}{name}i"));
+        let gw = format!("{}.254", ip4.rsplit_once('.').unwrap().0);
+        sh(&format!(
+            "set -e
+             ip link add {outer} netns {n} gso_max_segs 1 type veth peer name {inner} netns {ns} gso_max_segs 1
+             ip -n {n} addr add {gw}/24 dev {outer}
+             ip -n {n} link set {outer} up
+             ip -n {ns} addr add {ip4}/24 dev {inner}
+             ip -n {ns} link set {inner} up
+             ip -n {ns} route add default via {gw}"
+        ));
+        let s = Server {
+            veth: inner,
+            ns,
+            ip4: ip4.to_owned(),
+            ip6: String::new(),
+            class,
+        };
+        self.servers.push(s.clone());
+        s
+    }
+
     fn add_ns(&mut self, ns: &str) {
         sh(&format!("ip netns add {ns} && ip -n {ns} link set lo up"));
         self.namespaces.push(ns.to_owned());

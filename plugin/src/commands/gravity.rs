@@ -24,8 +24,15 @@ pub struct GravityArgs {
 }
 
 pub fn run(g: &GlobalArgs, args: &GravityArgs) -> Result<String> {
-    let (flows, network) = input::flows(&args.flows)?;
+    let (mut flows, network) = input::flows(&args.flows)?;
     let snapshot = input::snapshot(g)?;
+    // No flow file: the in-cluster agents, when they run (the report names the source).
+    if !flows.has_data()
+        && g.from_file.is_empty()
+        && let Some(agent_flows) = crate::agents::flows(g, &snapshot)?
+    {
+        flows = agent_flows;
+    }
     let book = input::price_book(g)?;
     let graph = input::graph(g, &snapshot, &flows, network)?;
     let mut report = gravity::gravity_report(&graph, &book);

@@ -15,6 +15,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,7 +25,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-const perWorkload = 100 // replicas per StatefulSet / Deployment
+const (
+	perWorkload = 100             // replicas per StatefulSet / Deployment
+	scaleClass  = "gp3-immediate" // the claims' class, made by the loader
+)
 
 func runScale(args []string) int {
 	fs := flag.NewFlagSet("scale", flag.ContinueOnError)
@@ -159,21 +163,52 @@ func runScale(args []string) int {
 			}
 		}
 	}
+	// Immediate binding: with WaitForFirstConsumer the scheduler matches every pending claim
+	// against every PV for each candidate node, which grows quadratically at this size.
+	immediate := storagev1.VolumeBindingImmediate
+	class := &storagev1.StorageClass{
+		ObjectMeta:        metav1.ObjectMeta{Name: scaleClass},
+		Provisioner:       "ebs.csi.aws.com",
+		Parameters:        map[string]string{"type": "gp3"},
+		VolumeBindingMode: &immediate,
+	}
+	if _, err := client.StorageV1().StorageClasses().Create(ctx, class, metav1.CreateOptions{}); ignoreExists(err) != nil {
+		fmt.Fprintf(os.Stderr, "cvcluster scale: storage class %s: %v\n", scaleClass, err)
+		return 1
+	}
 	nSts, nDep := *pvcs/perWorkload, (*pods-*pvcs)/perWorkload
-	err = parallel(ctx, nSts+nDep, 10, func(i int) error {
-		ns := fmt.Sprintf("scale-%02d", i%*namespaces)
-		if i < nSts {
-			_, err := client.AppsV1().StatefulSets(ns).Create(ctx, statefulSet(fmt.Sprintf("db-%03d", i)), metav1.CreateOptions{})
-			return ignoreExists(err)
-		}
-		_, err := client.AppsV1().Deployments(ns).Create(ctx, deployment(fmt.Sprintf("app-%03d", i-nSts)), metav1.CreateOptions{})
+	stsNamespace := func(i int) string { return fmt.Sprintf("scale-%02d", i%*namespaces) }
+	// The StatefulSets' claims are made first, under the names the StatefulSets will adopt
+	// (data-<set>-<ordinal>); a pod whose claim is still unbound would only fail scheduling,
+	// and every failure costs the scheduler a synchronous status write.
+	err = parallel(ctx, *pvcs, 20, func(k int) error {
+		i, ord := k/perWorkload, k%perWorkload
+		_, err := client.CoreV1().PersistentVolumeClaims(stsNamespace(i)).Create(ctx,
+			claim(fmt.Sprintf("data-db-%03d-%d", i, ord), fmt.Sprintf("db-%03d", i)), metav1.CreateOptions{})
 		return ignoreExists(err)
 	})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "cvcluster scale: creating workloads: %v\n", err)
+		fmt.Fprintf(os.Stderr, "cvcluster scale: creating claims: %v\n", err)
 		return 1
 	}
-	say("created %d StatefulSets and %d Deployments of %d replicas", nSts, nDep, perWorkload)
+	say("created %d claims", *pvcs)
+	stsCreated := false
+	// Pods only after the claims are bound: the PV binder works one claim at a time, so it
+	// is the slowest part, and pod traffic would make each of its writes wait longer.
+	createSets := func() error {
+		err := parallel(ctx, nSts+nDep, 10, func(i int) error {
+			if i < nSts {
+				_, err := client.AppsV1().StatefulSets(stsNamespace(i)).Create(ctx, statefulSet(fmt.Sprintf("db-%03d", i)), metav1.CreateOptions{})
+				return ignoreExists(err)
+			}
+			_, err := client.AppsV1().Deployments(stsNamespace(i)).Create(ctx, deployment(fmt.Sprintf("app-%03d", i-nSts)), metav1.CreateOptions{})
+			return ignoreExists(err)
+		})
+		if err == nil {
+			say("created %d StatefulSets and %d Deployments of %d replicas", nSts, nDep, perWorkload)
+		}
+		return err
+	}
 
 	var nodesAt, claimsAt time.Duration
 	tick := time.NewTicker(10 * time.Second)
@@ -187,6 +222,13 @@ func runScale(args []string) int {
 		if claimsAt == 0 && c >= int64(*pvcs) {
 			claimsAt = time.Since(start)
 			say("%d claims Bound", c)
+		}
+		if claimsAt > 0 && !stsCreated {
+			if err := createSets(); err != nil {
+				fmt.Fprintf(os.Stderr, "cvcluster scale: creating statefulsets: %v\n", err)
+				return 1
+			}
+			stsCreated = true
 		}
 		if nodesAt > 0 && claimsAt > 0 && p >= int64(*pods) {
 			say("%d pods Running: scenario reached", p)
@@ -257,29 +299,33 @@ func podTemplate(app string) corev1.PodTemplateSpec {
 	}
 }
 
+func claim(name, app string) *corev1.PersistentVolumeClaim {
+	class := scaleClass
+	return &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": app}},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			StorageClassName: &class,
+			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{
+				corev1.ResourceStorage: resource.MustParse("10Gi"),
+			}},
+		},
+	}
+}
+
 func statefulSet(name string) *appsv1.StatefulSet {
 	replicas := int32(perWorkload)
-	class := "gp3"
 	tmpl := podTemplate(name)
 	tmpl.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
 	return &appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: appsv1.StatefulSetSpec{
-			Replicas:            &replicas,
-			ServiceName:         name,
-			PodManagementPolicy: appsv1.ParallelPodManagement,
-			Selector:            &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
-			Template:            tmpl,
-			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
-				ObjectMeta: metav1.ObjectMeta{Name: "data"},
-				Spec: corev1.PersistentVolumeClaimSpec{
-					AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-					StorageClassName: &class,
-					Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{
-						corev1.ResourceStorage: resource.MustParse("10Gi"),
-					}},
-				},
-			}},
+			Replicas:             &replicas,
+			ServiceName:          name,
+			PodManagementPolicy:  appsv1.ParallelPodManagement,
+			Selector:             &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template:             tmpl,
+			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{*claim("data", name)},
 		},
 	}
 }

@@ -16,7 +16,6 @@ use crate::input::GlobalArgs;
 /// Kubernetes storage cost and data gravity.
 #[derive(Debug, Parser)]
 #[command(name = "kubectl vault", bin_name = "kubectl vault", version, about = "Kubernetes storage cost and data gravity", long_about = None)]
-#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,

@@ -233,3 +233,15 @@ fn ns_and_ctx_ask_for_a_reload() {
     assert_eq!(a.namespace.as_deref(), Some("shop"));
     assert_eq!(a.apply(Action::Refresh), Effect::Reload);
 }
+
+#[test]
+fn docs_key_tables_match_the_key_map() {
+    let table = keymap::markdown_table();
+    for doc in ["../docs/tui.md", "../README.md"] {
+        let text = std::fs::read_to_string(doc).unwrap_or_else(|e| panic!("{doc}: {e}"));
+        assert!(
+            text.contains(&table),
+            "{doc} must hold the key table generated from keymap.rs:\n{table}"
+        );
+    }
+}

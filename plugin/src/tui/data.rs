@@ -14,7 +14,9 @@ use cloudvault::graph::{EdgeKind, GraphStore, NodeData, NodeId, NodeKind};
 use cloudvault::gravity::{self, GravityReport, NO_TRAFFIC, Peer, WorkloadGravity};
 use cloudvault::model::{Money, ObjectRef, WorkloadRef};
 use cloudvault::pricing::{self, PriceBook, StorageCharge, TransferPrice};
-use cloudvault::traffic::DestinationClass;
+use cloudvault::traffic::agent::dedup_pairs;
+use cloudvault::traffic::attribute::Resolver;
+use cloudvault::traffic::{DestinationClass, FlowSet};
 
 use crate::input::{self, FlowArgs, GlobalArgs};
 
@@ -133,6 +135,7 @@ pub fn load_files(inputs: &Inputs) -> Result<Data> {
         &scope,
         format!("files: {}", files.join(", ")),
         None,
+        None,
     )
 }
 
@@ -155,10 +158,16 @@ pub async fn load_live(
         selector: g.selector.clone().unwrap_or_default(),
     };
     let raw = collect::read_live(client, &scope, Duration::from_secs(g.request_timeout)).await?;
+    // No flow file: the in-cluster agents, when they run (as `gravity` does).
+    let agent = if inputs.flows.flows.is_empty() {
+        collect::agents::read(client).await?
+    } else {
+        None
+    };
     let inputs = inputs.clone();
     let label = format!("context {}", context.as_deref().unwrap_or("(default)"));
     // Graph building and the analyses are CPU work: off the async workers.
-    tokio::task::spawn_blocking(move || build(&inputs, raw, &scope, label, context))
+    tokio::task::spawn_blocking(move || build(&inputs, raw, &scope, label, context, agent))
         .await
         .map_err(|e| anyhow::anyhow!("the data load stopped: {e}"))?
 }
@@ -181,10 +190,16 @@ fn build(
     scope: &Scope,
     cluster: String,
     context: Option<String>,
+    agent: Option<FlowSet>,
 ) -> Result<Data> {
     let g = &inputs.global;
-    let (flows, network) = input::flows(&inputs.flows)?;
+    let (mut flows, network) = input::flows(&inputs.flows)?;
     let snapshot = raw.clone().into_snapshot(scope);
+    if let Some(mut set) = agent {
+        // Pod pairs both agents report are counted once.
+        dedup_pairs(&mut set, &Resolver::new(&snapshot));
+        flows = set;
+    }
     let book = input::price_book(g)?;
     let graph = input::graph(g, &snapshot, &flows, network)?;
     let cost = cost::cost_report(&graph, &book);

@@ -11,7 +11,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
-use tui_tree_widget::{Tree, TreeItem};
+use std::collections::HashMap;
+
+use ratatui::buffer::Buffer;
+use ratatui::widgets::StatefulWidget;
+use tui_tree_widget::{Tree, TreeItem, TreeState};
 
 use super::action::{SortKey, View};
 use super::data::{Data, Item};
@@ -603,25 +607,37 @@ fn tree_text(data: &Data, item: &Item, t: Theme) -> Line<'static> {
     }
 }
 
-/// Tree items for open nodes only: a closed node gets one empty placeholder child so
-/// the widget still draws its arrow, and nothing under it is built.
-fn tree_items(data: &Data, app: &App, ids: &[usize], t: Theme) -> Vec<TreeItem<'static, usize>> {
-    ids.iter()
-        .filter(|i| app.tree.kept.as_ref().is_none_or(|k| k.contains(i)))
-        .map(|&i| {
-            let n = &data.tree[i];
-            let text = tree_text(data, &n.item, t);
-            if n.children.is_empty() {
-                TreeItem::new_leaf(i, text)
-            } else if app.tree.open.contains(&i) {
-                let children = tree_items(data, app, &n.children, t);
-                TreeItem::new(i, text, children).unwrap_or_else(|_| TreeItem::new_leaf(i, "?"))
-            } else {
-                TreeItem::new(i, text, vec![TreeItem::new_leaf(usize::MAX, "")])
-                    .unwrap_or_else(|_| TreeItem::new_leaf(i, "?"))
+/// The tree as the widget sees it: only the rows on screen plus the ancestors of the
+/// first one (scrolled past), so a frame costs the same on 30k pods as on 30.
+struct Window<'a> {
+    data: &'a Data,
+    app: &'a App,
+    theme: Theme,
+    /// Present node -> its present children, in order.
+    children: HashMap<usize, Vec<usize>>,
+    selected: Option<usize>,
+}
+
+impl Window<'_> {
+    fn item(&self, i: usize) -> TreeItem<'static, usize> {
+        let n = &self.data.tree[i];
+        let mut text = tree_text(self.data, &n.item, self.theme);
+        if self.selected == Some(i) {
+            text = text.patch_style(self.theme.selected());
+        }
+        if n.children.is_empty() {
+            return TreeItem::new_leaf(i, text);
+        }
+        let kids: Vec<TreeItem<'static, usize>> = match self.children.get(&i) {
+            Some(kids) if self.app.tree.open.contains(&i) => {
+                kids.iter().map(|k| self.item(*k)).collect()
             }
-        })
-        .collect()
+            // Closed, or open with its rows below the screen: one empty placeholder
+            // child so the widget still draws the node's symbol.
+            _ => vec![TreeItem::new_leaf(usize::MAX, "")],
+        };
+        TreeItem::new(i, text.clone(), kids).unwrap_or_else(|_| TreeItem::new_leaf(i, text))
+    }
 }
 
 fn draw_gravity(frame: &mut Frame<'_>, area: Rect, app: &App, data: &Data, t: Theme) {
@@ -633,8 +649,8 @@ fn draw_gravity(frame: &mut Frame<'_>, area: Rect, app: &App, data: &Data, t: Th
             data.sources.traffic_detail
         ),
     };
-    let items = tree_items(data, app, &data.roots, t);
-    if items.is_empty() {
+    let rows = &app.tree.rows;
+    if rows.is_empty() {
         frame.render_widget(
             Paragraph::new(Span::styled(
                 if app.filter.is_empty() {
@@ -649,15 +665,53 @@ fn draw_gravity(frame: &mut Frame<'_>, area: Rect, app: &App, data: &Data, t: Th
         );
         return;
     }
+    let height = usize::from(area.height.saturating_sub(2)).max(1);
+    let start = app.tree.offset.min(rows.len() - 1);
+    let window = &rows[start..(start + height).min(rows.len())];
+    let mut chain = Vec::new();
+    let mut up = data.tree[window[0]].parent;
+    while let Some(a) = up {
+        chain.push(a);
+        up = data.tree[a].parent;
+    }
+    chain.reverse();
+    let present: Vec<usize> = chain.iter().chain(window).copied().collect();
+    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut roots = Vec::new();
+    for &i in &present {
+        match data.tree[i].parent {
+            Some(p) if present.contains(&p) => children.entry(p).or_default().push(i),
+            _ => roots.push(i),
+        }
+    }
+    let w = Window {
+        data,
+        app,
+        theme: t,
+        children,
+        selected: rows.get(app.tree.selected).copied(),
+    };
+    let items: Vec<TreeItem<'static, usize>> = roots.iter().map(|r| w.item(*r)).collect();
+    let mut state = TreeState::default();
+    for i in &present {
+        if app.tree.open.contains(i) {
+            state.open(data.path(*i));
+        }
+    }
     match Tree::new(&items) {
         Ok(tree) => {
             let tree = tree
                 .block(block(title, app, t))
-                .highlight_style(t.selected())
                 .node_closed_symbol("+ ")
                 .node_open_symbol("- ")
                 .node_no_children_symbol("  ");
-            let mut state = app.tree.widget.borrow_mut();
+            if !chain.is_empty() {
+                // The widget scrolls only as far as its last drawing knew: draw once off
+                // screen, then scroll past the ancestors.
+                let mut scratch = Buffer::empty(area);
+                StatefulWidget::render(tree.clone(), area, &mut scratch, &mut state);
+                state.scroll_down(chain.len());
+            }
             frame.render_stateful_widget(tree, area, &mut state);
         }
         Err(e) => frame.render_widget(Paragraph::new(format!("cannot draw the tree: {e}")), area),

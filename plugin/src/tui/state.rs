@@ -1,13 +1,11 @@
 //! App state and the one function that changes it ([`App::apply`]). Drawing reads this
 //! state and nothing else.
 
-use std::cell::RefCell;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use cloudvault::cost::{self, SortBy};
-use tui_tree_widget::TreeState;
 
 use super::action::{Action, ConfirmAction, ConfirmedAction, Effect, SortKey, View};
 use super::data::{Data, Item};
@@ -49,9 +47,9 @@ impl Filter {
         self.text.is_empty()
     }
 
-    /// Whether a row whose text is `hay` (any case) stays.
+    /// Whether a row whose lower-case text is `hay` stays.
     pub fn keeps(&self, hay: &str) -> bool {
-        self.is_empty() || hay.to_lowercase().contains(&self.text) != self.invert
+        self.is_empty() || hay.contains(&self.text) != self.invert
     }
 
     pub fn show(&self) -> String {
@@ -68,6 +66,8 @@ pub struct VolumesView {
     pub order: Vec<usize>,
     /// Cells per cost item (`top -o wide` columns), built once per data load.
     pub cells: Vec<Vec<String>>,
+    /// The cells joined, lower case: what the filter searches.
+    pub hay: Vec<String>,
     pub selected: usize,
     pub offset: usize,
 }
@@ -81,8 +81,10 @@ pub struct TreeView {
     pub selected: usize,
     /// Nodes kept by the filter (all when there is none).
     pub kept: Option<HashSet<usize>>,
-    /// The widget's scroll state; it scrolls while rendering, hence the cell.
-    pub widget: RefCell<TreeState<usize>>,
+    /// First visible row.
+    pub offset: usize,
+    /// Lower-case filter text per tree node (workloads and idle volumes), per data load.
+    pub hay: Vec<Option<String>>,
 }
 
 #[derive(Debug)]
@@ -149,6 +151,28 @@ impl App {
     pub fn set_data(&mut self, data: Arc<Data>) {
         let first = self.data.is_none();
         self.volumes.cells = crate::views::top::rows(&data.cost.items, true);
+        self.volumes.hay = self
+            .volumes
+            .cells
+            .iter()
+            .map(|c| c.join(" ").to_lowercase())
+            .collect();
+        self.tree.hay = data
+            .tree
+            .iter()
+            .map(|n| match &n.item {
+                Item::Workload { workload, .. } => Some(workload.to_string().to_lowercase()),
+                Item::Volume(v)
+                    if matches!(
+                        n.parent.map(|p| &data.tree[p].item),
+                        Some(Item::IdleGroup { .. })
+                    ) =>
+                {
+                    self.volumes.hay.get(*v).cloned()
+                }
+                _ => None,
+            })
+            .collect();
         self.data = Some(data);
         self.error = None;
         self.message = None;
@@ -201,6 +225,7 @@ impl App {
             Action::Resize(w, h) => {
                 self.size = (w, h);
                 self.scroll_volumes();
+                self.scroll_tree();
             }
             Action::Back => self.back(),
             Action::Help => self.mode = Mode::Help,
@@ -394,15 +419,11 @@ impl App {
                 .map(|i| (i, &data.cost.items[i]))
                 .collect();
         }
-        let cells = &self.volumes.cells;
+        let hay = &self.volumes.hay;
         self.volumes.order = items
             .into_iter()
             .map(|(i, _)| i)
-            .filter(|i| {
-                cells
-                    .get(*i)
-                    .is_none_or(|c| self.filter.keeps(&c.join(" ")))
-            })
+            .filter(|i| hay.get(*i).is_none_or(|h| self.filter.keeps(h)))
             .collect();
         self.clamp_volumes();
 
@@ -413,23 +434,10 @@ impl App {
         } else {
             let mut kept = HashSet::new();
             for (i, n) in data.tree.iter().enumerate() {
-                let hay = match &n.item {
-                    Item::Workload { workload, .. } => workload.to_string(),
-                    Item::Volume(v)
-                        if matches!(
-                            n.parent.map(|p| &data.tree[p].item),
-                            Some(Item::IdleGroup { .. })
-                        ) =>
-                    {
-                        self.volumes
-                            .cells
-                            .get(*v)
-                            .map(|c| c.join(" "))
-                            .unwrap_or_default()
-                    }
-                    _ => continue,
+                let Some(Some(hay)) = self.tree.hay.get(i) else {
+                    continue;
                 };
-                if self.filter.keeps(&hay) {
+                if self.filter.keeps(hay) {
                     // The match, everything under it, and its ancestors (opened).
                     let mut stack = vec![i];
                     while let Some(j) = stack.pop() {
@@ -457,7 +465,7 @@ impl App {
             .or(first_match)
             .unwrap_or(0)
             .min(self.tree.rows.len().saturating_sub(1));
-        self.sync_tree_widget();
+        self.scroll_tree();
     }
 
     /// Visible rows: a DFS over open nodes, minus what the filter drops.
@@ -477,18 +485,21 @@ impl App {
         self.tree.rows = rows;
     }
 
-    /// Tells the tree widget what is open and selected; it keeps only its scroll offset.
-    fn sync_tree_widget(&mut self) {
-        let Some(data) = &self.data else { return };
-        let mut w = self.tree.widget.borrow_mut();
-        w.close_all();
-        for i in &self.tree.open {
-            w.open(data.path(*i));
+    /// Keeps the selected tree row on screen.
+    fn scroll_tree(&mut self) {
+        let page = self.tree_page();
+        let t = &mut self.tree;
+        t.offset = t.offset.min(t.rows.len().saturating_sub(page));
+        if t.selected < t.offset {
+            t.offset = t.selected;
+        } else if t.selected >= t.offset + page {
+            t.offset = t.selected + 1 - page;
         }
-        match self.tree.rows.get(self.tree.selected) {
-            Some(sel) => w.select(data.path(*sel)),
-            None => w.select(Vec::new()),
-        };
+    }
+
+    /// Rows of the tree on screen: the screen minus header, borders and status lines.
+    pub fn tree_page(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(6)).max(1)
     }
 
     fn clamp_volumes(&mut self) {
@@ -524,7 +535,7 @@ impl App {
             View::Gravity => {
                 let n = self.tree.rows.len();
                 self.tree.selected = step(self.tree.selected, delta, n);
-                self.sync_tree_widget();
+                self.scroll_tree();
             }
         }
     }
@@ -547,7 +558,7 @@ impl App {
             self.tree.selected += 1;
         }
         self.rebuild_rows();
-        self.sync_tree_widget();
+        self.scroll_tree();
     }
 
     fn collapse(&mut self) {
@@ -570,7 +581,7 @@ impl App {
             .tree
             .selected
             .min(self.tree.rows.len().saturating_sub(1));
-        self.sync_tree_widget();
+        self.scroll_tree();
     }
 
     /// The item under the cursor in the current view.

@@ -245,3 +245,20 @@ fn docs_key_tables_match_the_key_map() {
         );
     }
 }
+
+#[test]
+fn tree_scrolls_with_the_selection() {
+    let mut a = app("demo", (80, 24));
+    press(&mut a, ":gravity<Enter>G");
+    assert_eq!(a.tree.selected, a.tree.rows.len() - 1);
+    assert!(a.tree.offset > 0);
+    let s = super::screen(&a);
+    // The last row (zone c's idle volume) is on screen, indented under its zone.
+    assert!(
+        s.contains("│    + IDLE 1 volume(s) mounted by no pod $75.00/mo"),
+        "{s}"
+    );
+    press(&mut a, "g");
+    assert_eq!((a.tree.selected, a.tree.offset), (0, 0));
+    assert!(super::screen(&a).contains("│- region us-east-1"));
+}

@@ -49,10 +49,7 @@ fn main() -> ExitCode {
         None => tui::run(&cli.global, &cli.ui),
     };
     match result {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
+        Ok(text) => write_stdout(&text),
         Err(e) => {
             // One line: what went wrong, where, and what to do (the errors say it).
             // Our errors already carry their cause; `{e}` avoids saying it twice.
@@ -66,17 +63,37 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes the report; a reader that went away (`| head`) is not an error.
+fn write_stdout(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write the report to stdout: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr. Without `-v`, only our own warnings: a failure is reported once, as
+/// the one-line error, not again by the libraries that saw it (kube's client logs its own
+/// connection errors at ERROR).
 fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => "warn",
-        1 => "info",
+    use std::io::IsTerminal;
+    let spec = match verbose {
+        0 => "cloudvault=warn,kubectl_vault=warn",
+        1 => "cloudvault=info,kubectl_vault=info,warn",
         2 => "debug",
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(spec));
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .init();
 }

@@ -62,8 +62,8 @@ pub async fn connect(
     };
     let config = match kubeconfig {
         Some(path) => {
-            let kc = Kubeconfig::read_from(path)
-                .map_err(|e| LiveError::Config(format!("{}: {e}", path.display())))?;
+            // kube's error already names the path.
+            let kc = Kubeconfig::read_from(path).map_err(|e| LiveError::Config(e.to_string()))?;
             Config::from_custom_kubeconfig(kc, &options)
                 .await
                 .map_err(|e| LiveError::Config(e.to_string()))?

@@ -9,7 +9,7 @@ bash scripts/setup.sh
 
 cleanup() {
   if [ -n "${CV_CLUSTER_STARTED:-}" ]; then
-    tests/cluster/down --name ci >/dev/null 2>&1 || true
+    tests/cluster/down --name "$CV_CI_CLUSTER" >/dev/null 2>&1 || true
   fi
 }
 trap cleanup EXIT
@@ -20,12 +20,14 @@ cargo test --workspace --lib --bins --locked 2>&1
 # A real control plane for the integration tests.
 if [ -x tests/cluster/up ]; then
   tests/cluster/build
-  tests/cluster/down --name ci # a cluster left by an interrupted earlier run
+  # One cluster name per checkout: other clones on this machine may be testing at once.
+  CV_CI_CLUSTER="ci-$(printf %s "$REPO_ROOT" | cksum | cut -d' ' -f1)"
+  tests/cluster/down --name "$CV_CI_CLUSTER" # a cluster left by an interrupted earlier run
   export CV_CLUSTER_STARTED=1 # set before up: a failed start still leaves state to remove
-  KUBECONFIG="$(tests/cluster/up --name ci --scenario small | tail -n 1)"
+  KUBECONFIG="$(tests/cluster/up --name "$CV_CI_CLUSTER" --scenario small | tail -n 1)"
   export KUBECONFIG
   for t in tests/cluster/tests/*.sh; do
-    [ -e "$t" ] && bash "$t" --name ci
+    [ -e "$t" ] && bash "$t" --name "$CV_CI_CLUSTER"
   done
 fi
 

@@ -48,36 +48,56 @@ fn main() -> Result<()> {
         flows.flows.len(),
         load.as_secs_f64() * 1e3
     );
-    let (mut b, mut c, mut g) = (Duration::MAX, Duration::MAX, Duration::MAX);
+    // Wall time and this thread's CPU time (from the scheduler): on a shared, loaded
+    // machine the CPU time is what the code costs, the wall time what a user waits.
+    let (mut b, mut c, mut g) = ([Duration::MAX; 2], [Duration::MAX; 2], [Duration::MAX; 2]);
     let (mut items, mut pinned) = (0, 0);
+    let min = |acc: &mut [Duration; 2], t: Instant, cpu: Option<Duration>| {
+        acc[0] = acc[0].min(t.elapsed());
+        let spent = cpu_time()
+            .zip(cpu)
+            .map_or(Duration::MAX, |(now, then)| now.saturating_sub(then));
+        acc[1] = acc[1].min(spent);
+    };
     for _ in 0..RUNS {
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), cpu_time());
         let sig = build(&snapshot, &flows, &BuildOptions::default());
-        b = b.min(t.elapsed());
-        let t = Instant::now();
+        min(&mut b, t, cpu);
+        let (t, cpu) = (Instant::now(), cpu_time());
         let cost = cloudvault::cost::cost_report(&sig, &book);
-        c = c.min(t.elapsed());
-        let t = Instant::now();
+        min(&mut c, t, cpu);
+        let (t, cpu) = (Instant::now(), cpu_time());
         let gravity = cloudvault::gravity::gravity_report(&sig, &book);
-        g = g.min(t.elapsed());
+        min(&mut g, t, cpu);
         items = cost.items.len();
         pinned = gravity.items.len();
     }
-    let total = b + c + g;
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!(
-        "sig build {:.1} ms, cost {:.1} ms ({items} volumes), gravity {:.1} ms ({pinned} pinned workloads)",
-        ms(b),
-        ms(c),
-        ms(g)
-    );
-    println!(
-        "total {:.1} ms; goal {:.0} ms; ratio {:.2} (<= 1.00 meets the goal)",
-        ms(total),
-        ms(GOAL),
-        total.as_secs_f64() / GOAL.as_secs_f64()
-    );
+    for (i, what) in [(0, "wall"), (1, "cpu")] {
+        let analyses = c[i] + g[i];
+        println!(
+            "{what}: sig build {:.1} ms, cost {:.1} ms ({items} volumes), gravity {:.1} ms ({pinned} pinned workloads); cost+gravity {:.1} ms (ratio to the {:.0} ms goal {:.2}); with the sig build {:.1} ms (ratio {:.2})",
+            ms(b[i]),
+            ms(c[i]),
+            ms(g[i]),
+            ms(analyses),
+            ms(GOAL),
+            analyses.as_secs_f64() / GOAL.as_secs_f64(),
+            ms(analyses + b[i]),
+            (analyses + b[i]).as_secs_f64() / GOAL.as_secs_f64()
+        );
+    }
     Ok(())
+}
+
+/// CPU time this thread has run, from `/proc/thread-self/schedstat` (nanoseconds).
+fn cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+        .map(Duration::from_nanos)
 }
 
 /// Agent-style flows: each pod with a volume exchanges bytes with two other pods.

@@ -152,11 +152,15 @@ impl CgroupIndex {
         self.paths.get(&id).map(PathBuf::as_path)
     }
 
-    /// The cgroup directory of a pod UID, if one exists (either driver's spelling).
-    pub fn has_pod(&self, uid: &str) -> bool {
+    /// UIDs of the pods that have a cgroup (either driver's spelling).
+    pub fn pod_uids(&self) -> std::collections::HashSet<String> {
         self.paths
             .values()
-            .any(|p| matches!(parse_owner(p), Owner::Pod { uid: ref u, .. } if u == uid))
+            .filter_map(|p| match parse_owner(p) {
+                Owner::Pod { uid, .. } => Some(uid),
+                Owner::Node => None,
+            })
+            .collect()
     }
 }
 
@@ -258,7 +262,7 @@ mod tests {
             idx.path(ino).map(parse_owner),
             Some(pod(Qos::Burstable, Some(CID)))
         );
-        assert!(idx.has_pod(UID));
-        assert!(!idx.has_pod("nope"));
+        assert!(idx.pod_uids().contains(UID));
+        assert_eq!(idx.pod_uids().len(), 1);
     }
 }

@@ -67,6 +67,9 @@ pub struct PodMeta {
     pub namespace: String,
     /// `Kind/name` of the controller (a ReplicaSet is reported as its Deployment).
     pub workload: Option<String>,
+    /// Running and not deleted: it must have a cgroup here. Deleted pods stay known so
+    /// their flows keep their names.
+    pub expects_cgroup: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -227,11 +230,15 @@ impl FlowTable {
         self.unknown.len()
     }
 
-    pub fn has_pod_cgroup(&mut self, uid: &str) -> bool {
-        self.index.has_pod(uid) || {
+    /// How many of `uids` have no cgroup on this node (the tree is walked again, once,
+    /// before any is declared missing).
+    pub fn pods_without_cgroup(&mut self, uids: &[String]) -> usize {
+        let mut have = self.index.pod_uids();
+        if uids.iter().any(|u| !have.contains(u)) {
             self.index.rescan();
-            self.index.has_pod(uid)
+            have = self.index.pod_uids();
         }
+        uids.iter().filter(|u| !have.contains(*u)).count()
     }
 
     /// Every flow with its attribution and class, sorted for stable output. Traffic to

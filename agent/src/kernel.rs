@@ -163,17 +163,21 @@ pub fn preflight(opts: &Options) -> Result<(), KernelError> {
     if let Some(missing) = missing_capability(&status) {
         return Err(KernelError::MissingCapability { missing });
     }
+    // Check the filesystem before creating anything: a pin directory made on the wrong
+    // filesystem would only confuse the next attempt.
+    match mounts::mount_of(&mounts, &opts.pin_dir) {
+        Some(m) if m.fstype == "bpf" => {}
+        other => {
+            return Err(KernelError::NotBpffs {
+                path: opts.pin_dir.clone(),
+                fstype: other.map_or_else(|| "no known mount".to_owned(), |m| m.fstype.clone()),
+            });
+        }
+    }
     std::fs::create_dir_all(&opts.pin_dir).map_err(|source| KernelError::PinDir {
         path: opts.pin_dir.clone(),
         source,
-    })?;
-    match mounts::mount_of(&mounts, &opts.pin_dir) {
-        Some(m) if m.fstype == "bpf" => Ok(()),
-        other => Err(KernelError::NotBpffs {
-            path: opts.pin_dir.clone(),
-            fstype: other.map_or_else(|| "no known mount".to_owned(), |m| m.fstype.clone()),
-        }),
-    }
+    })
 }
 
 /// Which needed capability the effective set (CapEff in /proc/self/status) lacks.

@@ -49,6 +49,8 @@ pub fn pod_meta(pod: &Pod) -> Option<(String, PodMeta)> {
             name: pod.name_any(),
             namespace: pod.namespace().unwrap_or_default(),
             workload,
+            expects_cgroup: pod.metadata.deletion_timestamp.is_none()
+                && pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"),
         },
     ))
 }
@@ -101,7 +103,13 @@ pub async fn watch_pods(client: Client, node: String, shared: Arc<Shared>) -> an
                 }
             }
             Event::InitDone => {
-                *write(&shared.pods) = std::mem::take(&mut staging);
+                // A relist: pods gone meanwhile keep their names but expect no cgroup.
+                let mut pods = write(&shared.pods);
+                for m in pods.values_mut() {
+                    m.expects_cgroup = false;
+                }
+                pods.extend(staging.drain());
+                drop(pods);
                 if !shared.pods_synced.swap(true, Ordering::AcqRel) {
                     tracing::info!(node, "pod list synced");
                 }
@@ -113,7 +121,11 @@ pub async fn watch_pods(client: Client, node: String, shared: Arc<Shared>) -> an
             }
             Event::Delete(p) => {
                 // Keep the metadata: the pod's flows stay in /flows and need its name.
-                tracing::debug!(pod = %p.name_any(), "pod deleted");
+                if let Some(uid) = p.metadata.uid.as_deref()
+                    && let Some(m) = write(&shared.pods).get_mut(uid)
+                {
+                    m.expects_cgroup = false;
+                }
             }
         }
     }

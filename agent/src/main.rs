@@ -359,9 +359,12 @@ fn drain_once(probe: &mut Probe, shared: &Shared, conntrack: &Path) {
     let pods_without_cgroup = if shared.standalone {
         0
     } else {
-        let uids: Vec<String> = read(&shared.pods).keys().cloned().collect();
-        let mut table = lock(&shared.table);
-        uids.iter().filter(|u| !table.has_pod_cgroup(u)).count()
+        let uids: Vec<String> = read(&shared.pods)
+            .iter()
+            .filter(|(_, m)| m.expects_cgroup)
+            .map(|(u, _)| u.clone())
+            .collect();
+        lock(&shared.table).pods_without_cgroup(&uids)
     };
     let unknown = lock(&shared.table).unknown_cgroups();
     let mut h = lock(&shared.health);

@@ -5,7 +5,7 @@
 //! with no known price is priced by the default and flagged `unknown-price`; a volume
 //! mounted by several pods is split in equal shares per running pod.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -137,6 +137,7 @@ pub fn cost_report(g: &dyn GraphStore, book: &PriceBook) -> CostReport {
     let meta = g.meta();
     let region = meta.region.as_deref();
     let mut items = Vec::new();
+    let mut prices = PriceCache::default();
     for (id, data) in g.nodes_of(NodeKind::Volume) {
         let NodeData::Volume(pv) = data else { continue };
         let claim = g
@@ -146,13 +147,20 @@ pub fn cost_report(g: &dyn GraphStore, book: &PriceBook) -> CostReport {
                 Some(NodeData::Claim(c)) => Some((cid, c.as_ref())),
                 _ => None,
             });
-        items.push(volume_cost(g, book, region, Some(pv), claim));
+        items.push(volume_cost(g, book, region, &mut prices, Some(pv), claim));
     }
     // Claims with no volume yet (Pending): shown, nothing is billed for them.
     for (id, data) in g.nodes_of(NodeKind::Claim) {
         let NodeData::Claim(c) = data else { continue };
         if g.out_edges(id, EdgeKind::BoundTo).is_empty() {
-            items.push(volume_cost(g, book, region, None, Some((id, c.as_ref()))));
+            items.push(volume_cost(
+                g,
+                book,
+                region,
+                &mut prices,
+                None,
+                Some((id, c.as_ref())),
+            ));
         }
     }
     sort(&mut items, SortBy::Cost);
@@ -182,10 +190,28 @@ pub fn cost_report(g: &dyn GraphStore, book: &PriceBook) -> CostReport {
     }
 }
 
+/// A volume's price depends only on its class, attributes class, source and capacity;
+/// clusters have many volumes of few kinds, so each kind is priced once.
+type Priced = (Money, Option<String>, Option<String>, Option<String>);
+type PriceCache = HashMap<(Option<String>, Option<String>, String, u64), Priced>;
+
+fn source_key(v: &PersistentVolume) -> String {
+    match &v.source {
+        crate::model::VolumeSource::Csi { driver, handle, .. }
+            if handle.starts_with("local-ebs://") =>
+        {
+            format!("{driver}/local")
+        }
+        crate::model::VolumeSource::Csi { driver, .. } => driver.clone(),
+        other => format!("{:?}", std::mem::discriminant(other)),
+    }
+}
+
 fn volume_cost(
     g: &dyn GraphStore,
     book: &PriceBook,
     region: Option<&str>,
+    prices: &mut PriceCache,
     pv: Option<&PersistentVolume>,
     claim: Option<(&NodeId, &Claim)>,
 ) -> VolumeCost {
@@ -244,31 +270,39 @@ fn volume_cost(
             Some("the volume states no capacity".to_owned()),
         ),
         (Some(v), Some(bytes)) => {
-            let by_class = class_name.as_ref().and_then(|n| book.classes.get(n));
-            let key = pricing::price_key(class, Some(v), vac, bytes);
-            let (price, unknown): (StoragePrice, Option<String>) = match (by_class, &key) {
-                (Some(p), _) => (p.clone(), None),
-                (None, Ok(k)) => match book.storage(&k.key, region) {
-                    Some(p) => (p, None),
-                    None => (
-                        book.default.clone(),
-                        Some(format!("no list price for {}", k.key)),
-                    ),
-                },
-                (None, Err(reason)) => (book.default.clone(), Some(reason.clone())),
-            };
-            let fallback = pricing::PriceKey {
-                key: "default".into(),
-                iops: None,
-                throughput_mi_bps: None,
-            };
-            let charge = pricing::storage_charge(&price, bytes, key.as_ref().unwrap_or(&fallback));
-            (
-                charge.monthly,
-                key.ok().map(|k| k.key),
-                charge.tier,
-                unknown,
-            )
+            let cache_key = (class_name.clone(), vac_name.clone(), source_key(v), bytes);
+            if let Some(hit) = prices.get(&cache_key) {
+                hit.clone()
+            } else {
+                let by_class = class_name.as_ref().and_then(|n| book.classes.get(n));
+                let key = pricing::price_key(class, Some(v), vac, bytes);
+                let (price, unknown): (StoragePrice, Option<String>) = match (by_class, &key) {
+                    (Some(p), _) => (p.clone(), None),
+                    (None, Ok(k)) => match book.storage(&k.key, region) {
+                        Some(p) => (p, None),
+                        None => (
+                            book.default.clone(),
+                            Some(format!("no list price for {}", k.key)),
+                        ),
+                    },
+                    (None, Err(reason)) => (book.default.clone(), Some(reason.clone())),
+                };
+                let fallback = pricing::PriceKey {
+                    key: "default".into(),
+                    iops: None,
+                    throughput_mi_bps: None,
+                };
+                let charge =
+                    pricing::storage_charge(&price, bytes, key.as_ref().unwrap_or(&fallback));
+                let priced: Priced = (
+                    charge.monthly,
+                    key.ok().map(|k| k.key),
+                    charge.tier,
+                    unknown,
+                );
+                prices.insert(cache_key, priced.clone());
+                priced
+            }
         }
     };
 
@@ -453,7 +487,9 @@ mod tests {
 
     fn demo() -> CostReport {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/examples/demo/cluster");
-        let snapshot = read_paths(&[dir]).unwrap_or_else(|e| panic!("{e}")).into_snapshot(&Scope::default());
+        let snapshot = read_paths(&[dir])
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_snapshot(&Scope::default());
         let g = build(&snapshot, &FlowSet::none(), &BuildOptions::default());
         cost_report(&g, &PriceBook::bundled().unwrap_or_else(|e| panic!("{e}")))
     }
@@ -461,7 +497,10 @@ mod tests {
     fn row<'a>(r: &'a CostReport, pv: Option<&str>, pvc: Option<&str>) -> &'a VolumeCost {
         r.items
             .iter()
-            .find(|i| (pv.is_none() || i.pv.as_deref() == pv) && (pvc.is_none() || i.pvc.as_deref() == pvc))
+            .find(|i| {
+                (pv.is_none() || i.pv.as_deref() == pv)
+                    && (pvc.is_none() || i.pvc.as_deref() == pvc)
+            })
             .unwrap_or_else(|| panic!("no row {pv:?} {pvc:?}"))
     }
 
@@ -469,15 +508,28 @@ mod tests {
     fn idle_released_unbound_and_pending() {
         let r = demo();
         let released = row(&r, Some("pvc-reports-2023"), None);
-        assert_eq!((released.idle, released.flags.clone()), (true, vec!["idle".to_owned(), "released".to_owned()]));
-        assert_eq!(released.namespace.as_deref(), Some("analytics"), "attributed to the claim's namespace");
+        assert_eq!(
+            (released.idle, released.flags.clone()),
+            (true, vec!["idle".to_owned(), "released".to_owned()])
+        );
+        assert_eq!(
+            released.namespace.as_deref(),
+            Some("analytics"),
+            "attributed to the claim's namespace"
+        );
         assert_eq!(released.monthly_cost_usd.cents(), 75.00); // 750 GiB gp2 x $0.10
         let unbound = row(&r, Some("manual-backup"), None);
         assert_eq!((unbound.idle, unbound.namespace.clone()), (true, None));
         assert!(unbound.flags.contains(&"unbound".to_owned()));
-        assert!(unbound.flags.contains(&"unknown-price".to_owned()), "a static EBS PV with no class has no known type");
+        assert!(
+            unbound.flags.contains(&"unknown-price".to_owned()),
+            "a static EBS PV with no class has no known type"
+        );
         let pending = row(&r, None, Some("warehouse-tmp"));
-        assert_eq!((pending.idle, pending.monthly_cost_usd.cents()), (false, 0.0));
+        assert_eq!(
+            (pending.idle, pending.monthly_cost_usd.cents()),
+            (false, 0.0)
+        );
         assert_eq!(pending.flags, vec!["pending".to_owned()]);
         assert_eq!(r.total_monthly_cost_usd.cents(), 745.04);
     }
@@ -485,12 +537,24 @@ mod tests {
     #[test]
     fn groups_add_up_to_the_total() {
         let r = demo();
-        for by in [GroupBy::Namespace, GroupBy::Workload, GroupBy::Class, GroupBy::Zone] {
+        for by in [
+            GroupBy::Namespace,
+            GroupBy::Workload,
+            GroupBy::Class,
+            GroupBy::Zone,
+        ] {
             let total: Money = group(&r.items, by).iter().map(|g| g.monthly_cost_usd).sum();
             assert_eq!(total.cents(), r.total_monthly_cost_usd.cents(), "{by:?}");
         }
         let by_workload = group(&r.items, GroupBy::Workload);
-        let media = by_workload.iter().find(|g| g.key == "shop/Deployment/media").map(|g| g.monthly_cost_usd.cents());
-        assert_eq!(media, Some(307.20), "three pods of one workload: the whole shared volume");
+        let media = by_workload
+            .iter()
+            .find(|g| g.key == "shop/Deployment/media")
+            .map(|g| g.monthly_cost_usd.cents());
+        assert_eq!(
+            media,
+            Some(307.20),
+            "three pods of one workload: the whole shared volume"
+        );
     }
 }

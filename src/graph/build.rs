@@ -143,6 +143,7 @@ pub fn fill(
 
     // Pods, their nodes, claims and workloads.
     let mut missing_claims = BTreeSet::new();
+    let owners = snapshot.owner_index();
     for p in &snapshot.pods {
         let id = NodeId::Pod(p.key());
         g.upsert_node(id.clone(), NodeData::Pod(Box::new(p.clone())));
@@ -158,7 +159,7 @@ pub fn fill(
                 missing_claims.insert(format!("{}/{}", p.namespace, claim));
             }
         }
-        let w = NodeId::Workload(snapshot.workload_of(p));
+        let w = NodeId::Workload(owners.workload_of(p));
         g.upsert_node(w.clone(), NodeData::Workload);
         g.add_edge(&id, &w, Edge::OwnedBy);
     }

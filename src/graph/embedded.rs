@@ -1,19 +1,46 @@
 //! The embedded (in-memory) graph store: the default, and what the plugin uses.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::{Edge, EdgeKind, GraphStore, NodeData, NodeId, NodeKind, SigMeta};
+
+/// FNV-1a: node ids are short strings from our own input, so a fast non-keyed hash
+/// is safe here, and lookups dominate the analyses' time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+pub type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
 #[derive(Debug, Default)]
 pub struct EmbeddedStore {
     ids: Vec<NodeId>,
     data: Vec<NodeData>,
-    index: HashMap<NodeId, usize>,
+    index: FnvMap<NodeId, usize>,
     edges: Vec<(usize, usize, Edge)>,
     out: Vec<Vec<usize>>,
     inbound: Vec<Vec<usize>>,
     /// SENDS edge per (from, to), so repeated flows add up instead of multiplying edges.
-    sends: HashMap<(usize, usize), usize>,
+    sends: FnvMap<(usize, usize), usize>,
     meta: SigMeta,
 }
 

@@ -24,7 +24,7 @@ use crate::topology::Provider;
 use crate::traffic::{DestinationClass, FlowSource, NetworkClass, Window};
 
 pub use build::{BuildOptions, build, class_between, fill, place_of};
-pub use embedded::EmbeddedStore;
+pub use embedded::{EmbeddedStore, FnvMap};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(tag = "kind", content = "id")]

@@ -8,15 +8,20 @@
 //! the observed window. Traffic between pods of one workload is replication: reported
 //! on its own and left out of gravity.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use serde::Serialize;
 
 use crate::cost::API_VERSION;
+use crate::graph::FnvMap;
 use crate::graph::{
     Edge, EdgeKind, ExternalPlace, GraphStore, NodeData, NodeId, NodeKind, class_between, place_of,
 };
-use crate::model::{GIB, HOURS_PER_MONTH, Money, Node, PersistentVolume, Pod, WorkloadRef};
+use crate::model::{
+    GIB, HOURS_PER_MONTH, Labels, Money, Node, NodeSelector, PersistentVolume, Pod, WorkloadRef,
+};
 use crate::pricing::PriceBook;
 use crate::pricing::table::TransferTable;
 use crate::topology;
@@ -107,6 +112,84 @@ struct Ctx<'a> {
     factor: Option<f64>,
     /// Every node, cloned once: topology rules take a slice of nodes.
     nodes: Vec<Node>,
+    /// Zone of each node of `nodes`, as an index into `zone_names`.
+    node_zones: Vec<Option<usize>>,
+    zone_names: Vec<String>,
+    /// Places of graph nodes, by address of their id in the store (stable while the
+    /// analysis borrows the store).
+    places: RefCell<FnvMap<usize, (Place<'a>, Option<NetworkClass>)>>,
+    /// Nodes a pod's own constraints allow, per distinct constraint (most pods share one).
+    own_cache: RefCell<HashMap<OwnKey, Rc<Vec<usize>>>>,
+    /// Which nodes can hold a volume, per distinct volume placement.
+    volume_cache: RefCell<HashMap<VolumeKey, Rc<Vec<bool>>>>,
+}
+
+type OwnKey = (Labels, Option<NodeSelector>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum VolumeKey {
+    Affinity(NodeSelector),
+    Zones(BTreeSet<String>),
+}
+
+impl<'a> Ctx<'a> {
+    fn place(&self, id: &'a NodeId) -> (Place<'a>, Option<NetworkClass>) {
+        let key = std::ptr::from_ref(id) as usize;
+        if let Some(p) = self.places.borrow().get(&key) {
+            return *p;
+        }
+        let p = place_of(self.g, id);
+        self.places.borrow_mut().insert(key, p);
+        p
+    }
+
+    fn own_nodes(&self, pod: &Pod) -> Rc<Vec<usize>> {
+        let key = (pod.node_selector.clone(), pod.required_affinity.clone());
+        if let Some(hit) = self.own_cache.borrow().get(&key) {
+            return Rc::clone(hit);
+        }
+        let idx: Vec<usize> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| {
+                pod.node_selector
+                    .iter()
+                    .all(|(k, v)| n.labels.get(k) == Some(v))
+            })
+            .filter(|(_, n)| {
+                pod.required_affinity
+                    .as_ref()
+                    .is_none_or(|sel| topology::node_fits(sel, n))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let idx = Rc::new(idx);
+        self.own_cache.borrow_mut().insert(key, Rc::clone(&idx));
+        idx
+    }
+
+    /// `None` when the volume does not restrict nodes.
+    fn volume_mask(&self, pv: &PersistentVolume) -> Option<Rc<Vec<bool>>> {
+        let key = match &pv.node_affinity {
+            Some(sel) => VolumeKey::Affinity(sel.clone()),
+            None => match topology::volume_zones(pv, &self.nodes) {
+                topology::VolumeZones::Zones { zones } => VolumeKey::Zones(zones),
+                _ => return None,
+            },
+        };
+        if let Some(hit) = self.volume_cache.borrow().get(&key) {
+            return Some(Rc::clone(hit));
+        }
+        let mask: Vec<bool> = self
+            .nodes
+            .iter()
+            .map(|n| topology::volume_allows_node(pv, n, &self.nodes))
+            .collect();
+        let mask = Rc::new(mask);
+        self.volume_cache.borrow_mut().insert(key, Rc::clone(&mask));
+        Some(mask)
+    }
 }
 
 /// Ranks pinned workloads by gravity.
@@ -138,11 +221,26 @@ pub fn gravity_report(g: &dyn GraphStore, book: &PriceBook) -> GravityReport {
             _ => None,
         })
         .collect();
+    let mut zone_names: Vec<String> = nodes
+        .iter()
+        .filter_map(|n| topology::zone_of(&n.labels))
+        .collect();
+    zone_names.sort();
+    zone_names.dedup();
+    let node_zones = nodes
+        .iter()
+        .map(|n| topology::zone_of(&n.labels).and_then(|z| zone_names.binary_search(&z).ok()))
+        .collect();
     let ctx = Ctx {
         g,
         transfer,
         factor: factor.filter(|_| transfer.is_some()),
         nodes,
+        node_zones,
+        zone_names,
+        places: RefCell::default(),
+        own_cache: RefCell::default(),
+        volume_cache: RefCell::default(),
     };
 
     let mut by_workload: BTreeMap<WorkloadRef, Vec<(&NodeId, &Pod)>> = BTreeMap::new();
@@ -231,17 +329,10 @@ fn volumes_of<'a>(g: &'a dyn GraphStore, pod: &NodeId) -> Vec<&'a PersistentVolu
         .collect()
 }
 
-fn zones(nodes: &[&Node]) -> BTreeSet<String> {
-    nodes
-        .iter()
-        .filter_map(|n| topology::zone_of(&n.labels))
-        .collect()
-}
-
 /// A pinned pod's gravity, with the bytes it could not price; `None` when not pinned.
-fn pod_gravity(
-    ctx: &Ctx<'_>,
-    id: &NodeId,
+fn pod_gravity<'a>(
+    ctx: &Ctx<'a>,
+    id: &'a NodeId,
     pod: &Pod,
     members: &BTreeSet<&NodeId>,
 ) -> Option<(PodGravity, u64)> {
@@ -252,23 +343,33 @@ fn pod_gravity(
     if volumes.is_empty() {
         return None;
     }
-    let all = &ctx.nodes;
-    let own: Vec<&Node> = topology::nodes_for_pod(pod, all);
-    let own_zones = zones(&own);
-    let with_volumes: Vec<&Node> = own
-        .iter()
-        .copied()
-        .filter(|n| {
-            volumes
-                .iter()
-                .all(|v| topology::volume_allows_node(v, n, all))
-        })
-        .collect();
-    let vol_zones = zones(&with_volumes);
-    if own_zones.is_empty() || vol_zones.len() >= own_zones.len() {
+    let own = ctx.own_nodes(pod);
+    let masks: Vec<Rc<Vec<bool>>> = volumes.iter().filter_map(|v| ctx.volume_mask(v)).collect();
+    // Zones as flags over zone indices: cheap to build for every pod.
+    let zone_set = |keep: &dyn Fn(usize) -> bool| -> Vec<bool> {
+        let mut set = vec![false; ctx.zone_names.len()];
+        for &i in own.iter().filter(|&&i| keep(i)) {
+            if let Some(z) = ctx.node_zones[i] {
+                set[z] = true;
+            }
+        }
+        set
+    };
+    let count = |set: &[bool]| set.iter().filter(|b| **b).count();
+    let names = |set: &[bool]| -> Vec<String> {
+        set.iter()
+            .zip(&ctx.zone_names)
+            .filter(|(b, _)| **b)
+            .map(|(_, n)| n.clone())
+            .collect()
+    };
+    let own_set = zone_set(&|_| true);
+    let vol_set = zone_set(&|i| masks.iter().all(|m| m[i]));
+    if count(&own_set) == 0 || count(&vol_set) >= count(&own_set) {
         return None;
     }
-    let (here, _) = place_of(ctx.g, id);
+    let (own_zones, vol_zones) = (names(&own_set), names(&vol_set));
+    let (here, _) = ctx.place(id);
     let current_zone = here.zone.map(str::to_owned);
     let region = here.region;
     // Candidate zones: those its own constraints allow, in its region.
@@ -400,10 +501,10 @@ fn charge(
 
 /// Monthly transfer cost of the pod's flows with the pod at `place`; also the bytes
 /// left unpriced and (when `with_peers`) the peers behind the number.
-fn cost_in(
-    ctx: &Ctx<'_>,
+fn cost_in<'a>(
+    ctx: &Ctx<'a>,
     place: &Place<'_>,
-    flows: &[PodFlow<'_>],
+    flows: &[PodFlow<'a>],
     with_peers: bool,
 ) -> (Option<Money>, u64, Vec<Peer>) {
     let Some(factor) = ctx.factor else {
@@ -413,7 +514,7 @@ fn cost_in(
     let mut unpriced = 0u64;
     let mut peers = Vec::new();
     for f in flows {
-        let peer_place = place_of(ctx.g, f.peer);
+        let peer_place = ctx.place(f.peer);
         let class = class_between((*place, None), peer_place);
         let peer_billed = billed(ctx.g, f.peer);
         let out = charge(ctx, class, f.sent, true, peer_billed);
@@ -436,10 +537,10 @@ fn cost_in(
     (Some(total), unpriced, peers)
 }
 
-fn peers_without_prices(
-    ctx: &Ctx<'_>,
+fn peers_without_prices<'a>(
+    ctx: &Ctx<'a>,
     place: &Place<'_>,
-    flows: &[PodFlow<'_>],
+    flows: &[PodFlow<'a>],
     with_peers: bool,
 ) -> Vec<Peer> {
     if !with_peers {
@@ -448,7 +549,7 @@ fn peers_without_prices(
     let mut peers: Vec<Peer> = flows
         .iter()
         .map(|f| {
-            let pp = place_of(ctx.g, f.peer);
+            let pp = ctx.place(f.peer);
             peer(f, &pp.0, class_between((*place, None), pp), None)
         })
         .collect();
@@ -491,7 +592,7 @@ fn sort_peers(peers: &mut Vec<Peer>) {
 }
 
 /// Cost of traffic between pods of one workload, where they are now; each flow once.
-fn replication_cost(ctx: &Ctx<'_>, members: &BTreeSet<&NodeId>) -> (Option<Money>, u64) {
+fn replication_cost<'a>(ctx: &Ctx<'a>, members: &BTreeSet<&'a NodeId>) -> (Option<Money>, u64) {
     let factor = match ctx.factor {
         Some(f) => f,
         None => return (None, 0),
@@ -506,7 +607,7 @@ fn replication_cost(ctx: &Ctx<'_>, members: &BTreeSet<&NodeId>) -> (Option<Money
             if !members.contains(peer) {
                 continue;
             }
-            let class = class_between(place_of(ctx.g, m), place_of(ctx.g, peer));
+            let class = class_between(ctx.place(m), ctx.place(peer));
             match charge(ctx, class, *bytes, true, true) {
                 Some(c) => total += c * factor,
                 None => unpriced += bytes,

@@ -115,9 +115,13 @@ fn no_flow_data_says_so_never_zero() {
 }
 
 fn report_with(flows: &FlowSet, provider: crate::topology::Provider) -> GravityReport {
-    let raw = read_paths(&[example("cluster/01-worked-example.yaml")]).unwrap_or_else(|e| panic!("{e}"));
+    let raw =
+        read_paths(&[example("cluster/01-worked-example.yaml")]).unwrap_or_else(|e| panic!("{e}"));
     let snapshot = raw.into_snapshot(&Scope::default());
-    let opts = BuildOptions { provider: Some(provider), ..BuildOptions::default() };
+    let opts = BuildOptions {
+        provider: Some(provider),
+        ..BuildOptions::default()
+    };
     let g = build(&snapshot, flows, &opts);
     gravity_report(&g, &PriceBook::bundled().unwrap_or_else(|e| panic!("{e}")))
 }
@@ -126,8 +130,13 @@ fn report_with(flows: &FlowSet, provider: crate::topology::Provider) -> GravityR
 #[test]
 fn providers_bill_cross_zone_differently() {
     use crate::topology::Provider;
-    let flows = read_flow_logs(&[example("flows/worked-example.log")]).unwrap_or_else(|e| panic!("{e}"));
-    let g = |p| report_with(&flows, p).items[0].gravity_monthly_usd.map(Money::cents);
+    let flows =
+        read_flow_logs(&[example("flows/worked-example.log")]).unwrap_or_else(|e| panic!("{e}"));
+    let g = |p| {
+        report_with(&flows, p).items[0]
+            .gravity_monthly_usd
+            .map(Money::cents)
+    };
     assert_eq!(g(Provider::Aws), Some(304.17));
     assert_eq!(g(Provider::Gcp), Some(152.08)); // 500 GiB x $0.01 x 730/24
     assert_eq!(g(Provider::Azure), Some(0.0));
@@ -136,9 +145,15 @@ fn providers_bill_cross_zone_differently() {
 /// Internet and cross-region charges are the same in every zone: no gravity.
 #[test]
 fn internet_traffic_has_no_gravity() {
-    let window = Window { start: 0, end: 86_400 };
+    let window = Window {
+        start: 0,
+        end: 86_400,
+    };
     let flows = vec![Flow {
-        source: FlowEnd::Pod { namespace: "shop".into(), name: "pg-0".into() },
+        source: FlowEnd::Pod {
+            namespace: "shop".into(),
+            name: "pg-0".into(),
+        },
         source_ip: None,
         source_port: None,
         remote: "198.51.100.9".parse().unwrap_or_else(|e| panic!("{e}")),
@@ -148,11 +163,20 @@ fn internet_traffic_has_no_gravity() {
         bytes_in: 10 << 30,
         window,
     }];
-    let r = report(&FlowSet { source: FlowSource::Agent, flows, window: Some(window), notes: vec![] });
+    let r = report(&FlowSet {
+        source: FlowSource::Agent,
+        flows,
+        window: Some(window),
+        notes: vec![],
+    });
     let pg = &r.items[0];
     // 100 GiB out x $0.09 = $9/day now, and the same in us-east-1b.
     assert_eq!(pg.current_monthly_usd.map(Money::cents), Some(273.75));
     assert_eq!(pg.gravity_monthly_usd.map(Money::cents), Some(0.0));
-    assert_eq!(pg.pods[0].best_zone.as_deref(), Some("us-east-1a"), "ties keep the pod where it is");
+    assert_eq!(
+        pg.pods[0].best_zone.as_deref(),
+        Some("us-east-1a"),
+        "ties keep the pod where it is"
+    );
     assert_eq!(pg.pods[0].top_peers[0].class, "internet");
 }

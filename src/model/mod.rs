@@ -34,7 +34,7 @@ impl std::fmt::Display for ObjectRef {
 }
 
 /// One requirement of a node selector term (`matchExpressions` / `matchFields`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Requirement {
     pub key: String,
     pub operator: String,
@@ -42,7 +42,7 @@ pub struct Requirement {
 }
 
 /// A node selector term: its requirements are ANDed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct SelectorTerm {
     pub match_expressions: Vec<Requirement>,
     pub match_fields: Vec<Requirement>,
@@ -239,34 +239,58 @@ impl ClusterSnapshot {
 
     /// The owner chain's top for a pod: ReplicaSet -> Deployment, Job -> CronJob.
     pub fn workload_of(&self, pod: &Pod) -> WorkloadRef {
-        let mut current = match &pod.owner {
-            Some(o) => o.clone(),
-            None => {
-                return WorkloadRef {
-                    kind: "Pod".into(),
-                    namespace: pod.namespace.clone(),
-                    name: pod.name.clone(),
-                };
-            }
+        self.owner_index().workload_of(pod)
+    }
+
+    /// An index of controllers for resolving many pods' workloads.
+    pub fn owner_index(&self) -> OwnerIndex<'_> {
+        OwnerIndex {
+            parents: self
+                .controllers
+                .iter()
+                .map(|c| {
+                    (
+                        (c.namespace.as_str(), c.kind.as_str(), c.name.as_str()),
+                        c.owner.as_ref(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Controllers by (namespace, kind, name) -> their own owner.
+#[derive(Debug)]
+pub struct OwnerIndex<'a> {
+    parents: std::collections::HashMap<(&'a str, &'a str, &'a str), Option<&'a OwnerRef>>,
+}
+
+impl OwnerIndex<'_> {
+    /// The owner chain's top for a pod: ReplicaSet -> Deployment, Job -> CronJob; the
+    /// pod itself when it has no owner.
+    pub fn workload_of(&self, pod: &Pod) -> WorkloadRef {
+        let Some(mut current) = pod.owner.as_ref() else {
+            return WorkloadRef {
+                kind: "Pod".into(),
+                namespace: pod.namespace.clone(),
+                name: pod.name.clone(),
+            };
         };
         // Owner chains are short; the bound guards against a cycle in bad input.
         for _ in 0..8 {
-            let parent = self
-                .controllers
-                .iter()
-                .find(|c| {
-                    c.kind == current.kind && c.name == current.name && c.namespace == pod.namespace
-                })
-                .and_then(|c| c.owner.clone());
-            match parent {
-                Some(p) => current = p,
-                None => break,
+            match self.parents.get(&(
+                pod.namespace.as_str(),
+                current.kind.as_str(),
+                current.name.as_str(),
+            )) {
+                Some(Some(parent)) => current = parent,
+                _ => break,
             }
         }
         WorkloadRef {
-            kind: current.kind,
+            kind: current.kind.clone(),
             namespace: pod.namespace.clone(),
-            name: current.name,
+            name: current.name.clone(),
         }
     }
 }

@@ -16,7 +16,9 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 #[derive(Debug, thiserror::Error)]
 pub enum TestkitError {
     /// `tests/cluster/up` could not be run or failed.
-    #[error("tests/cluster/up --name {name} failed ({status}); logs: {logs}; last output:\n{output}")]
+    #[error(
+        "tests/cluster/up --name {name} failed ({status}); logs: {logs}; last output:\n{output}"
+    )]
     Start {
         /// Cluster name passed to `up`.
         name: String,
@@ -141,16 +143,18 @@ impl TestCluster {
     /// A client with the cluster's admin credential.
     pub async fn client(&self) -> Result<kube::Client, TestkitError> {
         let path = self.kubeconfig.clone();
-        let kubeconfig = Kubeconfig::read_from(&path).map_err(|source| TestkitError::Kubeconfig {
-            path: path.clone(),
-            source,
-        })?;
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-            .await
-            .map_err(|source| TestkitError::Kubeconfig {
+        let kubeconfig =
+            Kubeconfig::read_from(&path).map_err(|source| TestkitError::Kubeconfig {
                 path: path.clone(),
                 source,
             })?;
+        let config =
+            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+                .await
+                .map_err(|source| TestkitError::Kubeconfig {
+                    path: path.clone(),
+                    source,
+                })?;
         kube::Client::try_from(config).map_err(|source| TestkitError::Client { path, source })
     }
 }

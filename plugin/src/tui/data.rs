@@ -25,6 +25,8 @@ use crate::input::{self, FlowArgs, GlobalArgs};
 pub struct Sources {
     /// `context NAME` for a live cluster, `files: a, b` for dumps.
     pub cluster: String,
+    /// The same, short enough for the status line.
+    pub short: String,
     /// The kubeconfig context, when live.
     pub context: Option<String>,
     /// `vpc-flow-logs`, `agent` or `none`.
@@ -129,14 +131,27 @@ pub fn load_files(inputs: &Inputs) -> Result<Data> {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    build(
+    let mut data = build(
         inputs,
         raw,
         &scope,
         format!("files: {}", files.join(", ")),
         None,
         None,
-    )
+    )?;
+    // File names only on the status line, which is short.
+    let names: Vec<String> = g
+        .from_file
+        .iter()
+        .map(|p| {
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    data.sources.short = format!("files: {}", names.join(", "));
+    Ok(data)
 }
 
 /// Reads a live cluster into data. `client` and its default namespace come from
@@ -228,6 +243,7 @@ fn build(
         by_class: cost::group(&cost.items, GroupBy::Class),
         by_namespace: cost::group(&cost.items, GroupBy::Namespace),
         sources: Sources {
+            short: cluster.clone(),
             cluster,
             context,
             traffic,

@@ -779,7 +779,7 @@ fn draw_status(frame: &mut Frame<'_>, area: Rect, app: &App, t: Theme) {
     match &app.data {
         Some(d) => {
             let s = &d.sources;
-            spans.push(Span::styled(s.cluster.clone(), t.accent()));
+            spans.push(Span::styled(s.short.clone(), t.accent()));
             spans.push(Span::raw(" | traffic: "));
             spans.push(Span::styled(
                 s.traffic.clone(),

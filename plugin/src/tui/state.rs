@@ -149,7 +149,9 @@ impl App {
 
     /// New data arrived: keep the view, selection and filter where they still make sense.
     pub fn set_data(&mut self, data: Arc<Data>) {
-        let first = self.data.is_none();
+        // A different tree (first load, :ns, :ctx, a changed cluster) gets the default
+        // open nodes; the same one keeps what the user opened.
+        let reshaped = self.data.as_ref().is_none_or(|d| d.tree != data.tree);
         self.volumes.cells = crate::views::top::rows(&data.cost.items, true);
         self.volumes.hay = self
             .volumes
@@ -176,7 +178,7 @@ impl App {
         self.data = Some(data);
         self.error = None;
         self.message = None;
-        if first {
+        if reshaped {
             self.open_default();
         }
         self.refilter();

@@ -262,3 +262,29 @@ fn tree_scrolls_with_the_selection() {
     assert_eq!((a.tree.selected, a.tree.offset), (0, 0));
     assert!(super::screen(&a).contains("│- region us-east-1"));
 }
+
+#[test]
+fn status_line_shows_source_traffic_time_and_errors() {
+    let mut a = app("worked-example", (120, 30));
+    let s = super::screen(&a);
+    let status = s.lines().last().unwrap_or_default().to_owned();
+    assert!(status.contains("files: 01-worked-example.yaml"), "{status}");
+    assert!(status.contains("traffic: vpc-flow-logs"), "{status}");
+    assert!(status.contains("refreshed 12:00:00 UTC"), "{status}");
+    // A failed refresh keeps the data on screen and says so.
+    a.set_error("listing pods timed out after 60s".into());
+    let s = super::screen(&a);
+    assert!(s.contains("error: listing pods timed out after 60s"), "{s}");
+    assert!(
+        s.lines().last().unwrap_or_default().contains("ERROR"),
+        "{s}"
+    );
+    assert!(s.contains("Largest gravity"), "{s}");
+    // The next good load clears it, keeping the view and the open nodes.
+    press(&mut a, ":gravity<Enter>");
+    let open = a.tree.open.clone();
+    let data = a.data.clone().unwrap_or_else(|| panic!("data"));
+    a.set_data(data);
+    assert!(a.error.is_none());
+    assert_eq!((a.view, &a.tree.open), (View::Gravity, &open));
+}

@@ -37,7 +37,7 @@ echo "objects: $(kubectl get pvc -A --no-headers | wc -l) PVCs, $(kubectl get po
 : >/tmp/bench-kubectl.txt; : >/tmp/bench-vault.txt
 for _ in $(seq "$RUNS"); do
   measure kubectl get nodes,pods,pvc,pv,sc -A -o json >>/tmp/bench-kubectl.txt
-  measure "$VAULT" top -A -o json >>/tmp/bench-vault.txt
+  measure "$VAULT" top -A -o json --request-timeout 600 >>/tmp/bench-vault.txt
 done
 kw=$(cut -d' ' -f1 /tmp/bench-kubectl.txt | median); km=$(cut -d' ' -f2 /tmp/bench-kubectl.txt | sort -n | tail -1)
 vw=$(cut -d' ' -f1 /tmp/bench-vault.txt | median); vm=$(cut -d' ' -f2 /tmp/bench-vault.txt | sort -n | tail -1)

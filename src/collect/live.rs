@@ -22,8 +22,11 @@ use serde::de::DeserializeOwned;
 
 use super::{RawObjects, Scope};
 
-/// Objects per page of the initial list.
+/// Objects per page of the initial list (kubectl's default chunk size).
 const PAGE_SIZE: u32 = 500;
+
+/// Connection-level failures retried per kind before giving up.
+const MAX_TRANSIENT_RETRIES: u32 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
@@ -183,11 +186,21 @@ where
     let stream = reflector::reflector(writer, watcher::watcher(api, config));
     let drive = async {
         let mut stream = std::pin::pin!(stream);
+        let mut transient = 0u32;
         while let Some(event) = stream.next().await {
             match event {
                 Ok(watcher::Event::InitDone) => return Ok(()),
                 Ok(_) => {}
-                Err(e) => return Err(classify(&resource, e)),
+                Err(e) => match classify(&resource, e) {
+                    // A dropped connection on a busy API server: the watcher lists
+                    // again on the next poll; a refusal (401/403/404) is final.
+                    LiveError::Failed { .. } if transient < MAX_TRANSIENT_RETRIES => {
+                        transient += 1;
+                        tracing::warn!(resource, transient, "transient list error; retrying");
+                        tokio::time::sleep(Duration::from_millis(500 * u64::from(transient))).await;
+                    }
+                    err => return Err(err),
+                },
             }
         }
         Err(LiveError::Failed {

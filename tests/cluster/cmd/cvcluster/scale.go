@@ -239,10 +239,11 @@ func runScale(args []string) int {
 		select {
 		case <-ctx.Done():
 			fmt.Fprintf(os.Stderr, "cvcluster scale: not reached within %s: %d/%d nodes Ready, %d/%d claims Bound, %d/%d pods Running\n",
-				*timeout, n, *nodes, c, *pvcs, p, *pods)
+				*timeout, readyNodes.Load(), *nodes, boundClaims.Load(), *pvcs, runningPods.Load(), *pods)
 			return 1
 		case <-tick.C:
-			say("progress: %d nodes Ready, %d claims Bound, %d pods Running", n, c, p)
+			say("progress: %d nodes Ready, %d claims Bound, %d pods Running",
+				readyNodes.Load(), boundClaims.Load(), runningPods.Load())
 		}
 	}
 }

@@ -147,7 +147,14 @@ pub fn cost_report(g: &dyn GraphStore, book: &PriceBook) -> CostReport {
                 Some(NodeData::Claim(c)) => Some((cid, c.as_ref())),
                 _ => None,
             });
-        items.push(volume_cost(g, book, region, &mut prices, Some(pv), claim));
+        items.push(volume_cost(
+            g,
+            book,
+            region,
+            &mut prices,
+            Some((id, pv.as_ref())),
+            claim,
+        ));
     }
     // Claims with no volume yet (Pending): shown, nothing is billed for them.
     for (id, data) in g.nodes_of(NodeKind::Claim) {
@@ -212,9 +219,11 @@ fn volume_cost(
     book: &PriceBook,
     region: Option<&str>,
     prices: &mut PriceCache,
-    pv: Option<&PersistentVolume>,
+    pv: Option<(&NodeId, &PersistentVolume)>,
     claim: Option<(&NodeId, &Claim)>,
 ) -> VolumeCost {
+    let pv_id = pv.map(|(id, _)| id);
+    let pv = pv.map(|(_, v)| v);
     let mut flags = Vec::new();
     let class_name = pv.and_then(|v| v.storage_class.clone()).or_else(|| {
         claim.and_then(|(cid, _)| {
@@ -331,8 +340,8 @@ fn volume_cost(
         flags.push("terminating".into());
     }
 
-    let zones = pv.map(|v| {
-        let ids = g.out_edges(&NodeId::Volume(v.name.clone()), EdgeKind::InZone);
+    let zones = pv.zip(pv_id).map(|(v, id)| {
+        let ids = g.out_edges(id, EdgeKind::InZone);
         let zones: Vec<String> = ids
             .into_iter()
             .filter_map(|(z, _)| match z {
@@ -393,7 +402,9 @@ fn volume_cost(
 /// Orders items; money and capacity descend, names ascend. Ties fall back to names so
 /// the order is stable across readers.
 pub fn sort(items: &mut [VolumeCost], by: SortBy) {
-    let name = |v: &VolumeCost| (v.namespace.clone(), v.pvc.clone(), v.pv.clone());
+    fn name(v: &VolumeCost) -> (Option<&str>, Option<&str>, Option<&str>) {
+        (v.namespace.as_deref(), v.pvc.as_deref(), v.pv.as_deref())
+    }
     items.sort_by(|a, b| {
         let primary = match by {
             SortBy::Cost => b

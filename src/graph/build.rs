@@ -22,7 +22,19 @@ pub struct BuildOptions {
 
 /// Builds the SIG in the embedded store.
 pub fn build(snapshot: &ClusterSnapshot, flows: &FlowSet, opts: &BuildOptions) -> EmbeddedStore {
-    let mut g = EmbeddedStore::new();
+    // Each pod brings itself and at most a workload; each flow at most an external end.
+    let nodes = snapshot.nodes.len()
+        + snapshot.classes.len()
+        + snapshot.volumes.len()
+        + snapshot.claims.len()
+        + 2 * snapshot.pods.len()
+        + flows.flows.len();
+    let edges = 2 * snapshot.nodes.len()
+        + 2 * snapshot.volumes.len()
+        + 2 * snapshot.claims.len()
+        + 3 * snapshot.pods.len()
+        + 2 * flows.flows.len();
+    let mut g = EmbeddedStore::with_capacity(nodes, edges);
     fill(&mut g, snapshot, flows, opts);
     g
 }
@@ -160,7 +172,9 @@ pub fn fill(
             }
         }
         let w = NodeId::Workload(owners.workload_of(p));
-        g.upsert_node(w.clone(), NodeData::Workload);
+        if g.node(&w).is_none() {
+            g.upsert_node(w.clone(), NodeData::Workload);
+        }
         g.add_edge(&id, &w, Edge::OwnedBy);
     }
     if !missing_claims.is_empty() {

@@ -48,6 +48,32 @@ impl EmbeddedStore {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// A store with room for about `nodes` nodes and `edges` edges, so a large build
+    /// does not rehash and copy its tables as it grows.
+    pub fn with_capacity(nodes: usize, edges: usize) -> Self {
+        Self {
+            ids: Vec::with_capacity(nodes),
+            data: Vec::with_capacity(nodes),
+            index: FnvMap::with_capacity_and_hasher(nodes, Default::default()),
+            edges: Vec::with_capacity(edges),
+            out: Vec::with_capacity(nodes),
+            inbound: Vec::with_capacity(nodes),
+            ..Self::default()
+        }
+    }
+
+    /// Index of a node. Analyses mostly pass back ids this store handed out, which sit
+    /// in `ids`: their index follows from the address, with no hashing of strings.
+    fn index_of(&self, id: &NodeId) -> Option<usize> {
+        let start = self.ids.as_ptr() as usize;
+        let addr = std::ptr::from_ref(id) as usize;
+        let size = std::mem::size_of::<NodeId>();
+        if addr >= start && addr < start + self.ids.len() * size {
+            return Some((addr - start) / size);
+        }
+        self.index.get(id).copied()
+    }
 }
 
 impl GraphStore for EmbeddedStore {
@@ -73,7 +99,7 @@ impl GraphStore for EmbeddedStore {
     }
 
     fn add_edge(&mut self, from: &NodeId, to: &NodeId, edge: Edge) -> bool {
-        let (Some(&a), Some(&b)) = (self.index.get(from), self.index.get(to)) else {
+        let (Some(a), Some(b)) = (self.index_of(from), self.index_of(to)) else {
             return false;
         };
         if let Edge::Sends { bytes, .. } = edge {
@@ -93,7 +119,7 @@ impl GraphStore for EmbeddedStore {
     }
 
     fn node(&self, id: &NodeId) -> Option<&NodeData> {
-        self.index.get(id).map(|&i| &self.data[i])
+        self.index_of(id).map(|i| &self.data[i])
     }
 
     fn nodes_of(&self, kind: NodeKind) -> Vec<(&NodeId, &NodeData)> {
@@ -105,7 +131,7 @@ impl GraphStore for EmbeddedStore {
     }
 
     fn out_edges(&self, id: &NodeId, kind: EdgeKind) -> Vec<(&NodeId, &Edge)> {
-        let Some(&i) = self.index.get(id) else {
+        let Some(i) = self.index_of(id) else {
             return Vec::new();
         };
         self.out[i]
@@ -117,7 +143,7 @@ impl GraphStore for EmbeddedStore {
     }
 
     fn in_edges(&self, id: &NodeId, kind: EdgeKind) -> Vec<(&NodeId, &Edge)> {
-        let Some(&i) = self.index.get(id) else {
+        let Some(i) = self.index_of(id) else {
             return Vec::new();
         };
         self.inbound[i]

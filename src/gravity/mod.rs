@@ -115,20 +115,24 @@ struct Ctx<'a> {
     /// Zone of each node of `nodes`, as an index into `zone_names`.
     node_zones: Vec<Option<usize>>,
     zone_names: Vec<String>,
+    /// Regions of each zone of `zone_names`: by the provider's naming, and by the graph
+    /// (IN_REGION); a zone is in a region when either says so.
+    zone_regions: Vec<[Option<String>; 2]>,
     /// Places of graph nodes, by address of their id in the store (stable while the
     /// analysis borrows the store).
     places: RefCell<FnvMap<usize, (Place<'a>, Option<NetworkClass>)>>,
     /// Nodes a pod's own constraints allow, per distinct constraint (most pods share one).
-    own_cache: RefCell<HashMap<OwnKey, Rc<Vec<usize>>>>,
+    own_cache: RefCell<HashMap<OwnKey<'a>, Rc<Vec<usize>>>>,
     /// Which nodes can hold a volume, per distinct volume placement.
-    volume_cache: RefCell<HashMap<VolumeKey, Rc<Vec<bool>>>>,
+    volume_cache: RefCell<HashMap<VolumeKey<'a>, Rc<Vec<bool>>>>,
 }
 
-type OwnKey = (Labels, Option<NodeSelector>);
+/// Keys borrow from the graph: hashing a pod's constraints is cheap, cloning them is not.
+type OwnKey<'a> = (&'a Labels, Option<&'a NodeSelector>);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum VolumeKey {
-    Affinity(NodeSelector),
+enum VolumeKey<'a> {
+    Affinity(&'a NodeSelector),
     Zones(BTreeSet<String>),
 }
 
@@ -143,8 +147,8 @@ impl<'a> Ctx<'a> {
         p
     }
 
-    fn own_nodes(&self, pod: &Pod) -> Rc<Vec<usize>> {
-        let key = (pod.node_selector.clone(), pod.required_affinity.clone());
+    fn own_nodes(&self, pod: &'a Pod) -> Rc<Vec<usize>> {
+        let key = (&pod.node_selector, pod.required_affinity.as_ref());
         if let Some(hit) = self.own_cache.borrow().get(&key) {
             return Rc::clone(hit);
         }
@@ -170,9 +174,9 @@ impl<'a> Ctx<'a> {
     }
 
     /// `None` when the volume does not restrict nodes.
-    fn volume_mask(&self, pv: &PersistentVolume) -> Option<Rc<Vec<bool>>> {
+    fn volume_mask(&self, pv: &'a PersistentVolume) -> Option<Rc<Vec<bool>>> {
         let key = match &pv.node_affinity {
-            Some(sel) => VolumeKey::Affinity(sel.clone()),
+            Some(sel) => VolumeKey::Affinity(sel),
             None => match topology::volume_zones(pv, &self.nodes) {
                 topology::VolumeZones::Zones { zones } => VolumeKey::Zones(zones),
                 _ => return None,
@@ -231,6 +235,10 @@ pub fn gravity_report(g: &dyn GraphStore, book: &PriceBook) -> GravityReport {
         .iter()
         .map(|n| topology::zone_of(&n.labels).and_then(|z| zone_names.binary_search(&z).ok()))
         .collect();
+    let zone_regions = zone_names
+        .iter()
+        .map(|z| [topology::region_from_zone(z, meta.provider), zone_region(g, z)])
+        .collect();
     let ctx = Ctx {
         g,
         transfer,
@@ -238,6 +246,7 @@ pub fn gravity_report(g: &dyn GraphStore, book: &PriceBook) -> GravityReport {
         nodes,
         node_zones,
         zone_names,
+        zone_regions,
         places: RefCell::default(),
         own_cache: RefCell::default(),
         volume_cache: RefCell::default(),
@@ -252,7 +261,7 @@ pub fn gravity_report(g: &dyn GraphStore, book: &PriceBook) -> GravityReport {
     }
     let mut items = Vec::new();
     for (w, pods) in &by_workload {
-        let members: BTreeSet<&NodeId> = pods.iter().map(|(id, _)| *id).collect();
+        let members = Members(pods.iter().map(|(id, _)| (address(id), ())).collect());
         let mut pinned = Vec::new();
         for (id, pod) in pods {
             if let Some(pg) = pod_gravity(&ctx, id, pod, &members) {
@@ -262,7 +271,7 @@ pub fn gravity_report(g: &dyn GraphStore, book: &PriceBook) -> GravityReport {
         if pinned.is_empty() {
             continue;
         }
-        let (replication, unpriced_repl) = replication_cost(&ctx, &members);
+        let (replication, unpriced_repl) = replication_cost(&ctx, pods, &members);
         let unpriced: u64 = pinned.iter().map(|(_, u)| *u).sum::<u64>() + unpriced_repl;
         let pods: Vec<PodGravity> = pinned.into_iter().map(|(p, _)| p).collect();
         let sum =
@@ -318,6 +327,20 @@ fn workload(g: &dyn GraphStore, pod: &NodeId) -> Option<WorkloadRef> {
         })
 }
 
+/// Pods of one workload, by the address of their id in the store: every id the
+/// analysis compares comes from the same store, so equal nodes have equal addresses.
+struct Members(FnvMap<usize, ()>);
+
+impl Members {
+    fn contains(&self, id: &NodeId) -> bool {
+        self.0.contains_key(&address(id))
+    }
+}
+
+fn address(id: &NodeId) -> usize {
+    std::ptr::from_ref(id) as usize
+}
+
 fn volumes_of<'a>(g: &'a dyn GraphStore, pod: &NodeId) -> Vec<&'a PersistentVolume> {
     g.out_edges(pod, EdgeKind::Mounts)
         .into_iter()
@@ -333,8 +356,8 @@ fn volumes_of<'a>(g: &'a dyn GraphStore, pod: &NodeId) -> Vec<&'a PersistentVolu
 fn pod_gravity<'a>(
     ctx: &Ctx<'a>,
     id: &'a NodeId,
-    pod: &Pod,
-    members: &BTreeSet<&NodeId>,
+    pod: &'a Pod,
+    members: &Members,
 ) -> Option<(PodGravity, u64)> {
     if !pod.is_active() {
         return None;
@@ -368,20 +391,17 @@ fn pod_gravity<'a>(
     if count(&own_set) == 0 || count(&vol_set) >= count(&own_set) {
         return None;
     }
-    let (own_zones, vol_zones) = (names(&own_set), names(&vol_set));
+    let vol_zones = names(&vol_set);
     let (here, _) = ctx.place(id);
     let current_zone = here.zone.map(str::to_owned);
     let region = here.region;
     // Candidate zones: those its own constraints allow, in its region.
-    let candidates: Vec<String> = own_zones
+    let in_region: Vec<bool> = own_set
         .iter()
-        .filter(|z| {
-            region.is_none()
-                || topology::region_from_zone(z, ctx.g.meta().provider).as_deref() == region
-                || zone_region(ctx.g, z).as_deref() == region
-        })
-        .cloned()
+        .zip(&ctx.zone_regions)
+        .map(|(own, rs)| *own && (region.is_none() || rs.iter().any(|r| r.as_deref() == region)))
         .collect();
+    let candidates = names(&in_region);
 
     let flows = pod_flows(ctx.g, id, members);
     let (current, unpriced, peers) = cost_in(ctx, &here, &flows, true);
@@ -439,31 +459,36 @@ struct PodFlow<'a> {
     received: u64,
 }
 
-fn pod_flows<'a>(
-    g: &'a dyn GraphStore,
-    id: &NodeId,
-    members: &BTreeSet<&NodeId>,
-) -> Vec<PodFlow<'a>> {
-    let mut by_peer: BTreeMap<&NodeId, (u64, u64)> = BTreeMap::new();
+fn pod_flows<'a>(g: &'a dyn GraphStore, id: &NodeId, members: &Members) -> Vec<PodFlow<'a>> {
+    // A pod has few peers: a linear search beats a map, and keeps the edges' order.
+    let mut flows: Vec<PodFlow<'a>> = Vec::new();
+    let mut add = |peer: &'a NodeId, sent: u64, received: u64| {
+        if members.contains(peer) {
+            return;
+        }
+        match flows.iter_mut().find(|f| std::ptr::eq(f.peer, peer)) {
+            Some(f) => {
+                f.sent += sent;
+                f.received += received;
+            }
+            None => flows.push(PodFlow {
+                peer,
+                sent,
+                received,
+            }),
+        }
+    };
     for (peer, e) in g.out_edges(id, EdgeKind::Sends) {
         if let Edge::Sends { bytes, .. } = e {
-            by_peer.entry(peer).or_default().0 += bytes;
+            add(peer, *bytes, 0);
         }
     }
     for (peer, e) in g.in_edges(id, EdgeKind::Sends) {
         if let Edge::Sends { bytes, .. } = e {
-            by_peer.entry(peer).or_default().1 += bytes;
+            add(peer, 0, *bytes);
         }
     }
-    by_peer
-        .into_iter()
-        .filter(|(peer, _)| !members.contains(peer))
-        .map(|(peer, (sent, received))| PodFlow {
-            peer,
-            sent,
-            received,
-        })
-        .collect()
+    flows
 }
 
 /// Whether the cloud bills this end (an internet address is not ours to bill).
@@ -592,14 +617,18 @@ fn sort_peers(peers: &mut Vec<Peer>) {
 }
 
 /// Cost of traffic between pods of one workload, where they are now; each flow once.
-fn replication_cost<'a>(ctx: &Ctx<'a>, members: &BTreeSet<&'a NodeId>) -> (Option<Money>, u64) {
+fn replication_cost<'a>(
+    ctx: &Ctx<'a>,
+    pods: &[(&'a NodeId, &'a Pod)],
+    members: &Members,
+) -> (Option<Money>, u64) {
     let factor = match ctx.factor {
         Some(f) => f,
         None => return (None, 0),
     };
     let mut total = Money::ZERO;
     let mut unpriced = 0;
-    for m in members {
+    for (m, _) in pods {
         for (peer, e) in ctx.g.out_edges(m, EdgeKind::Sends) {
             let Edge::Sends { bytes, .. } = e else {
                 continue;

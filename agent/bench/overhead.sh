@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Overhead of vault-agent on this machine (root). A benchmark program, not a test: it
 # prints figures for docs/benchmarks.md, each against a baseline measured in this run.
-#  1. ns per program run (kernel.bpf_stats_enabled=1: run_time_ns / run_cnt);
+#  1. ns per program run (kernel.bpf_stats_enabled=1: run_time_ns / run_cnt), egress and
+#     ingress, against empty programs attached at the same cgroup (the baseline: what
+#     the kernel's dispatch and its run-time accounting cost any program);
 #  2. iperf3 throughput between two network namespaces, without and with the agent
 #     attached (alternating runs, median of each);
 #  3. the agent's RSS and CPU with 1k, 10k and 100k distinct remote addresses.
@@ -12,8 +14,9 @@ cd "$REPO_ROOT"
 SECS="${1:-5}"
 PAIRS="${2:-5}"
 RSS="${3:-}"
-cargo build --release -p vault-agent --locked >&2
+cargo build --release -p vault-agent --bin vault-agent --example attach_empty --locked >&2
 AGENT="$CARGO_TARGET_DIR/release/vault-agent"
+EMPTY="$CARGO_TARGET_DIR/release/examples/attach_empty"
 grep -qs ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf
 CG2="$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)"
 ROOT="$CG2/cvb-bench"
@@ -22,10 +25,12 @@ PINS=/sys/fs/bpf/cvb-bench
 STATS_BEFORE="$(cat /proc/sys/kernel/bpf_stats_enabled)"
 AGENT_PID=""
 SRV_PID=""
+EMPTY_PID=""
 
 cleanup() {
   [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null || true
   [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null || true
+  [ -n "$EMPTY_PID" ] && kill "$EMPTY_PID" 2>/dev/null || true
   "$AGENT" --unpin --pin-dir "$PINS" 2>/dev/null || true
   for ns in cvb-a cvb-b; do ip netns del "$ns" 2>/dev/null || true; done
   if [ -d "$ROOT" ]; then
@@ -59,29 +64,45 @@ start_agent() {
   echo "agent did not start" >&2; exit 1
 }
 stop_agent() { kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true; AGENT_PID=""; "$AGENT" --unpin --pin-dir "$PINS" 2>/dev/null; }
+# run_time_ns / run_cnt of each BPF program a process holds, in fd order (both loaders
+# load egress first): "egress_ns ingress_ns runs".
+prog_ns() {
+  for fd in $(ls /proc/"$1"/fdinfo | sort -n); do
+    grep -q '^prog_type:' /proc/"$1"/fdinfo/"$fd" 2>/dev/null || continue
+    awk '/^run_time_ns:/ {t=$2} /^run_cnt:/ {c=$2} END {printf "%.1f %d\n", (c > 0 ? t/c : 0), c}' /proc/"$1"/fdinfo/"$fd"
+  done | awk '{ns[NR]=$1; n+=$2} END {printf "%s %s %d\n", ns[1], ns[2], n}'
+}
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 echo "## throughput and ns/run ($PAIRS alternating pairs of ${SECS}s iperf3 runs)"
 sysctl -qw kernel.bpf_stats_enabled=1
-: > /tmp/cvb-off; : > /tmp/cvb-on; : > /tmp/cvb-ns
+: > /tmp/cvb-off; : > /tmp/cvb-on; : > /tmp/cvb-ns; : > /tmp/cvb-empty
 for i in $(seq 1 "$PAIRS"); do
   gbps >> /tmp/cvb-off
   start_agent 10s
   gbps >> /tmp/cvb-on
-  # run_time_ns / run_cnt of each program, from the agent's own program fds.
-  for fd in /proc/"$AGENT_PID"/fdinfo/*; do
-    if grep -q '^prog_type:' "$fd" 2>/dev/null; then
-      awk '/^run_time_ns:/ {t=$2} /^run_cnt:/ {c=$2} END {if (c > 0) printf "%.1f %d\n", t/c, c}' "$fd"
-    fi
-  done >> /tmp/cvb-ns
+  prog_ns "$AGENT_PID" >> /tmp/cvb-ns
   stop_agent
+  # The baseline: the same traffic through empty programs at the same cgroup.
+  coproc EMPTYP { exec "$EMPTY" "$ROOT"; }
+  EMPTY_PID=$EMPTYP_PID
+  read -r line <&"${EMPTYP[0]}"
+  [ "$line" = ready ] || { echo "attach_empty did not start" >&2; exit 1; }
+  gbps >/dev/null
+  prog_ns "$EMPTY_PID" >> /tmp/cvb-empty
+  kill "$EMPTY_PID"; wait "$EMPTY_PID" 2>/dev/null || true; EMPTY_PID=""
 done
 OFF="$(median < /tmp/cvb-off)"; ON="$(median < /tmp/cvb-on)"
 echo "throughput without agent (median Gbit/s): $OFF   runs: $(tr '\n' ' ' < /tmp/cvb-off)"
 echo "throughput with agent    (median Gbit/s): $ON   runs: $(tr '\n' ' ' < /tmp/cvb-on)"
 echo "ratio with/without: $(echo "$ON $OFF" | awk '{printf "%.3f", $1/$2}')"
-echo "ns per program run (egress and ingress, each pair): $(awk '{printf "%s ", $1}' /tmp/cvb-ns)"
-echo "ns per program run, median: $(awk '{print $1}' /tmp/cvb-ns | median)   (runs counted: $(awk '{s+=$2} END {print s}' /tmp/cvb-ns))"
+for side in egress:1 ingress:2; do
+  col="${side#*:}"
+  agent="$(awk -v c="$col" '{print $c}' /tmp/cvb-ns | median)"
+  empty="$(awk -v c="$col" '{print $c}' /tmp/cvb-empty | median)"
+  echo "ns per ${side%:*} run: agent $agent (runs: $(awk -v c="$col" '{printf "%s ", $c}' /tmp/cvb-ns)), empty program $empty (runs: $(awk -v c="$col" '{printf "%s ", $c}' /tmp/cvb-empty)), agent minus empty $(echo "$agent $empty" | awk '{printf "%.1f", $1-$2}')"
+done
+echo "program runs counted: agent $(awk '{s+=$3} END {print s}' /tmp/cvb-ns), empty $(awk '{s+=$3} END {print s}' /tmp/cvb-empty)"
 sysctl -qw kernel.bpf_stats_enabled="$STATS_BEFORE"
 
 [ "$RSS" = --no-rss ] && exit 0

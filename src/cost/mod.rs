@@ -112,6 +112,8 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
+    pub const ALL: [Self; 4] = [Self::Namespace, Self::Workload, Self::Class, Self::Zone];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Namespace => "namespace",
@@ -130,6 +132,33 @@ pub enum SortBy {
     Capacity,
     Zone,
     Class,
+}
+
+impl SortBy {
+    pub const ALL: [Self; 6] = [
+        Self::Cost,
+        Self::Name,
+        Self::Namespace,
+        Self::Capacity,
+        Self::Zone,
+        Self::Class,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cost => "cost",
+            Self::Name => "name",
+            Self::Namespace => "namespace",
+            Self::Capacity => "capacity",
+            Self::Zone => "zone",
+            Self::Class => "class",
+        }
+    }
+
+    /// Whether [`compare`] puts the largest first (money and capacity; names ascend).
+    pub fn descending(self) -> bool {
+        matches!(self, Self::Cost | Self::Capacity)
+    }
 }
 
 /// Prices every volume in the graph.
@@ -399,26 +428,28 @@ fn volume_cost(
     }
 }
 
-/// Orders items; money and capacity descend, names ascend. Ties fall back to names so
-/// the order is stable across readers.
+/// Orders items; money and capacity descend, names ascend.
 pub fn sort(items: &mut [VolumeCost], by: SortBy) {
+    items.sort_by(|a, b| compare(a, b, by));
+}
+
+/// The order of [`sort`]. Ties fall back to names so the order is stable across readers.
+pub fn compare(a: &VolumeCost, b: &VolumeCost, by: SortBy) -> std::cmp::Ordering {
     fn name(v: &VolumeCost) -> (Option<&str>, Option<&str>, Option<&str>) {
         (v.namespace.as_deref(), v.pvc.as_deref(), v.pv.as_deref())
     }
-    items.sort_by(|a, b| {
-        let primary = match by {
-            SortBy::Cost => b
-                .monthly_cost_usd
-                .usd()
-                .total_cmp(&a.monthly_cost_usd.usd()),
-            SortBy::Capacity => b.capacity_bytes.cmp(&a.capacity_bytes),
-            SortBy::Name => a.pvc.cmp(&b.pvc).then_with(|| a.pv.cmp(&b.pv)),
-            SortBy::Namespace => a.namespace.cmp(&b.namespace),
-            SortBy::Zone => a.zones.cmp(&b.zones),
-            SortBy::Class => a.storage_class.cmp(&b.storage_class),
-        };
-        primary.then_with(|| name(a).cmp(&name(b)))
-    });
+    let primary = match by {
+        SortBy::Cost => b
+            .monthly_cost_usd
+            .usd()
+            .total_cmp(&a.monthly_cost_usd.usd()),
+        SortBy::Capacity => b.capacity_bytes.cmp(&a.capacity_bytes),
+        SortBy::Name => a.pvc.cmp(&b.pvc).then_with(|| a.pv.cmp(&b.pv)),
+        SortBy::Namespace => a.namespace.cmp(&b.namespace),
+        SortBy::Zone => a.zones.cmp(&b.zones),
+        SortBy::Class => a.storage_class.cmp(&b.storage_class),
+    };
+    primary.then_with(|| name(a).cmp(&name(b)))
 }
 
 /// Aggregates items (`--by`). Workloads get their shares; idle volumes count under

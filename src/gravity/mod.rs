@@ -79,6 +79,20 @@ pub struct WorkloadGravity {
     pub pods: Vec<PodGravity>,
 }
 
+impl WorkloadGravity {
+    /// The distinct best zones of its pods, sorted.
+    pub fn best_zones(&self) -> Vec<&str> {
+        let mut zones: Vec<&str> = self
+            .pods
+            .iter()
+            .filter_map(|p| p.best_zone.as_deref())
+            .collect();
+        zones.sort_unstable();
+        zones.dedup();
+        zones
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GravityMetadata {

@@ -1,6 +1,8 @@
 //! User intents. Keys map to these ([`super::keymap`]); [`super::state::App::apply`]
 //! is the only place state changes.
 
+use cloudvault::cost::SortBy;
+
 /// A view of the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum View {
@@ -19,17 +21,6 @@ impl View {
             View::Gravity => "gravity",
         }
     }
-}
-
-/// Columns of the volumes table that can order it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    Cost,
-    Name,
-    Namespace,
-    Capacity,
-    Zone,
-    Class,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +53,8 @@ pub enum Action {
     InputBackspace,
     /// Enter on the input line.
     Submit,
-    Sort(SortKey),
+    /// Order the volumes table by one of the core's orders.
+    Sort(SortBy),
     /// Reload the data now.
     Refresh,
     /// A namespace to read (`:ns NAME`; `all` for every namespace).

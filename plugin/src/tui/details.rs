@@ -291,13 +291,7 @@ fn workload_lines(r: &GravityReport, g: &WorkloadGravity) -> Vec<String> {
     } else {
         "unknown"
     };
-    let mut best: Vec<&str> = g
-        .pods
-        .iter()
-        .filter_map(|p| p.best_zone.as_deref())
-        .collect();
-    best.sort_unstable();
-    best.dedup();
+    let best = g.best_zones();
     let mut lines = vec![
         format!(
             "gravity {}/month = now {} - in its best zone {}",

@@ -17,7 +17,8 @@ use ratatui::buffer::Buffer;
 use ratatui::widgets::StatefulWidget;
 use tui_tree_widget::{Tree, TreeItem, TreeState};
 
-use super::action::{SortKey, View};
+use super::action::View;
+use cloudvault::cost::SortBy;
 use super::data::{Data, Item};
 use super::details::Details;
 use super::keymap::BINDINGS;
@@ -148,15 +149,15 @@ fn draw_hints(frame: &mut Frame<'_>, area: Rect, app: &App, t: Theme) {
         View::Volumes => {
             let mut spans = vec![Span::styled("sort: ", t.dim())];
             for (k, key, name) in [
-                (SortKey::Cost, "C", "$/month"),
-                (SortKey::Name, "N", "name"),
-                (SortKey::Namespace, "S", "namespace"),
-                (SortKey::Capacity, "P", "capacity"),
-                (SortKey::Zone, "Z", "zone"),
-                (SortKey::Class, "L", "class"),
+                (SortBy::Cost, "C", "$/month"),
+                (SortBy::Name, "N", "name"),
+                (SortBy::Namespace, "S", "namespace"),
+                (SortBy::Capacity, "P", "capacity"),
+                (SortBy::Zone, "Z", "zone"),
+                (SortBy::Class, "L", "class"),
             ] {
                 let on = app.volumes.sort == Some(k)
-                    || (app.volumes.sort.is_none() && k == SortKey::Cost);
+                    || (app.volumes.sort.is_none() && k == SortBy::Cost);
                 let arrow = if on {
                     if app.volumes.descending { "▼" } else { "▲" }
                 } else {
@@ -323,16 +324,7 @@ fn draw_overview(frame: &mut Frame<'_>, area: Rect, data: &Data, t: Theme) {
         )));
     }
     for w in g.items.iter().take(5) {
-        let best: Vec<&str> = {
-            let mut b: Vec<&str> = w
-                .pods
-                .iter()
-                .filter_map(|p| p.best_zone.as_deref())
-                .collect();
-            b.sort_unstable();
-            b.dedup();
-            b
-        };
+        let best = w.best_zones();
         lines.push(Line::from(vec![
             Span::styled(
                 format!(
@@ -519,13 +511,7 @@ fn tree_text(data: &Data, item: &Item, t: Theme) -> Line<'static> {
                 ),
             ];
             if let Some(w) = gravity.and_then(|g| data.gravity.items.get(g)) {
-                let mut best: Vec<&str> = w
-                    .pods
-                    .iter()
-                    .filter_map(|p| p.best_zone.as_deref())
-                    .collect();
-                best.sort_unstable();
-                best.dedup();
+                let best = w.best_zones();
                 spans.push(Span::raw("  gravity "));
                 spans.push(Span::styled(
                     w.gravity_monthly_usd

@@ -3,7 +3,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::{Action, SortKey};
+use super::action::Action;
+use cloudvault::cost::SortBy;
 use super::state::Mode;
 
 /// One binding: the keys, the action, and what the help says.
@@ -79,37 +80,37 @@ pub static BINDINGS: std::sync::LazyLock<Vec<Binding>> = std::sync::LazyLock::ne
         bind!(
             [Char('C')],
             "C",
-            Action::Sort(SortKey::Cost),
+            Action::Sort(SortBy::Cost),
             "volumes: sort by $/month (again: reverse)"
         ),
         bind!(
             [Char('N')],
             "N",
-            Action::Sort(SortKey::Name),
+            Action::Sort(SortBy::Name),
             "volumes: sort by claim name"
         ),
         bind!(
             [Char('S')],
             "S",
-            Action::Sort(SortKey::Namespace),
+            Action::Sort(SortBy::Namespace),
             "volumes: sort by namespace"
         ),
         bind!(
             [Char('P')],
             "P",
-            Action::Sort(SortKey::Capacity),
+            Action::Sort(SortBy::Capacity),
             "volumes: sort by capacity"
         ),
         bind!(
             [Char('Z')],
             "Z",
-            Action::Sort(SortKey::Zone),
+            Action::Sort(SortBy::Zone),
             "volumes: sort by zone"
         ),
         bind!(
             [Char('L')],
             "L",
-            Action::Sort(SortKey::Class),
+            Action::Sort(SortBy::Class),
             "volumes: sort by class"
         ),
         bind!([Char('r')], "r", Action::Refresh, "reload the data now"),

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use cloudvault::cost::{self, SortBy};
 
-use super::action::{Action, ConfirmAction, ConfirmedAction, Effect, SortKey, View};
+use super::action::{Action, ConfirmAction, ConfirmedAction, Effect, View};
 use super::data::{Data, Item};
 use super::details::{self, Details};
 
@@ -60,7 +60,7 @@ impl Filter {
 /// The volumes table: rows of the cost report in the chosen order, after the filter.
 #[derive(Debug, Clone, Default)]
 pub struct VolumesView {
-    pub sort: Option<SortKey>,
+    pub sort: Option<SortBy>,
     pub descending: bool,
     /// Indices into `cost.items`, in display order.
     pub order: Vec<usize>,
@@ -362,13 +362,13 @@ impl App {
         self.refilter();
     }
 
-    fn sort(&mut self, k: SortKey) {
+    fn sort(&mut self, k: SortBy) {
         if self.volumes.sort == Some(k) {
             self.volumes.descending = !self.volumes.descending;
         } else {
             // First press: the natural order (money and capacity down, names up).
             self.volumes.sort = Some(k);
-            self.volumes.descending = matches!(k, SortKey::Cost | SortKey::Capacity);
+            self.volumes.descending = k.descending();
         }
         self.refilter();
     }
@@ -381,45 +381,16 @@ impl App {
         // Volumes: the core's sort, then the filter over the row's cells.
         let mut items: Vec<(usize, &cloudvault::cost::VolumeCost)> =
             data.cost.items.iter().enumerate().collect();
-        if let Some(k) = self.volumes.sort {
-            let by = match k {
-                SortKey::Cost => SortBy::Cost,
-                SortKey::Name => SortBy::Name,
-                SortKey::Namespace => SortBy::Namespace,
-                SortKey::Capacity => SortBy::Capacity,
-                SortKey::Zone => SortBy::Zone,
-                SortKey::Class => SortBy::Class,
-            };
-            let mut sorted: Vec<cloudvault::cost::VolumeCost> =
-                items.iter().map(|(_, v)| (*v).clone()).collect();
-            cost::sort(&mut sorted, by);
-            // Map back to indices by identity (namespace, pvc, pv are unique per item).
-            let index: std::collections::HashMap<Identity<'_>, usize> = items
-                .iter()
-                .map(|(i, v)| {
-                    (
-                        (v.namespace.as_deref(), v.pvc.as_deref(), v.pv.as_deref()),
-                        *i,
-                    )
-                })
-                .collect();
-            let mut order: Vec<usize> = sorted
-                .iter()
-                .filter_map(|v| {
-                    index
-                        .get(&(v.namespace.as_deref(), v.pvc.as_deref(), v.pv.as_deref()))
-                        .copied()
-                })
-                .collect();
-            // The core sorts money and capacity down and names up; the second press reverses.
-            let natural_desc = matches!(k, SortKey::Cost | SortKey::Capacity);
-            if natural_desc != self.volumes.descending {
-                order.reverse();
-            }
-            items = order
-                .into_iter()
-                .map(|i| (i, &data.cost.items[i]))
-                .collect();
+        if let Some(by) = self.volumes.sort {
+            // The core's order; the second press of a sort key reverses it.
+            items.sort_by(|(_, a), (_, b)| {
+                let o = cost::compare(a, b, by);
+                if by.descending() == self.volumes.descending {
+                    o
+                } else {
+                    o.reverse()
+                }
+            });
         }
         let hay = &self.volumes.hay;
         self.volumes.order = items
@@ -543,13 +514,7 @@ impl App {
     }
 
     fn expand(&mut self) {
-        if self.view != View::Gravity || self.details.is_some() {
-            return;
-        }
-        let Some(data) = self.data.clone() else {
-            return;
-        };
-        let Some(&i) = self.tree.rows.get(self.tree.selected) else {
+        let Some((data, i)) = self.tree_cursor() else {
             return;
         };
         if data.tree[i].children.is_empty() {
@@ -563,14 +528,18 @@ impl App {
         self.scroll_tree();
     }
 
-    fn collapse(&mut self) {
+    /// The gravity tree's data and the node under the cursor, when the tree has the keys.
+    fn tree_cursor(&self) -> Option<(Arc<Data>, usize)> {
         if self.view != View::Gravity || self.details.is_some() {
-            return;
+            return None;
         }
-        let Some(data) = self.data.clone() else {
-            return;
-        };
-        let Some(&i) = self.tree.rows.get(self.tree.selected) else {
+        let data = self.data.clone()?;
+        let i = *self.tree.rows.get(self.tree.selected)?;
+        Some((data, i))
+    }
+
+    fn collapse(&mut self) {
+        let Some((data, i)) = self.tree_cursor() else {
             return;
         };
         if self.tree.open.remove(&i) {
@@ -624,9 +593,6 @@ impl App {
             .map(|c| Action::Confirmed(ConfirmedAction::from_dialog(c)))
     }
 }
-
-/// (namespace, claim, volume): unique per cost report item.
-type Identity<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
 
 fn step(at: usize, delta: isize, n: usize) -> usize {
     if n == 0 {

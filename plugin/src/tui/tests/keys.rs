@@ -3,7 +3,8 @@
 use cloudvault::model::WorkloadRef;
 
 use super::{app, press};
-use crate::tui::action::{Action, Effect, SortKey, View};
+use crate::tui::action::{Action, Effect, View};
+use cloudvault::cost::SortBy;
 use crate::tui::data::Item;
 use crate::tui::details::Key;
 use crate::tui::keymap;
@@ -170,7 +171,7 @@ fn sort_keys_order_by_the_core_and_reverse_on_second_press() {
             .collect()
     };
     press(&mut a, "C");
-    assert_eq!(a.volumes.sort, Some(SortKey::Cost));
+    assert_eq!(a.volumes.sort, Some(SortBy::Cost));
     let down = cost(&a);
     assert!(down.windows(2).all(|w| w[0] >= w[1]), "{down:?}");
     press(&mut a, "C");

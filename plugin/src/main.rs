@@ -13,6 +13,10 @@ use clap::{Parser, Subcommand};
 
 use crate::input::GlobalArgs;
 
+// glibc malloc spends more time on the snapshot's many small strings than the analyses do.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Kubernetes storage cost and data gravity.
 #[derive(Debug, Parser)]
 #[command(name = "kubectl vault", bin_name = "kubectl vault", version, about = "Kubernetes storage cost and data gravity", long_about = None)]

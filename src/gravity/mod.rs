@@ -139,6 +139,22 @@ struct Ctx<'a> {
     own_cache: RefCell<HashMap<OwnKey<'a>, Rc<Vec<usize>>>>,
     /// Which nodes can hold a volume, per distinct volume placement.
     volume_cache: RefCell<HashMap<VolumeKey<'a>, Rc<Vec<bool>>>>,
+    /// Zone sets per (own nodes, volume masks), by the addresses of those cached values:
+    /// thousands of pods share a handful of combinations, and building a set walks every
+    /// node (1,000 on the scale scenario).
+    zone_cache: RefCell<HashMap<ZoneSetKey, Rc<ZoneSets>>>,
+}
+
+/// Addresses of a pod's cached own-node list and volume masks.
+type ZoneSetKey = (usize, Vec<usize>);
+
+/// Zones (flags over `zone_names`) a pod could run in.
+#[derive(Debug)]
+struct ZoneSets {
+    /// By its own constraints.
+    own: Vec<bool>,
+    /// By those and its volumes.
+    with_volumes: Vec<bool>,
 }
 
 /// Keys borrow from the graph: hashing a pod's constraints is cheap, cloning them is not.
@@ -208,6 +224,32 @@ impl<'a> Ctx<'a> {
         self.volume_cache.borrow_mut().insert(key, Rc::clone(&mask));
         Some(mask)
     }
+
+    fn zone_sets(&self, own: &Rc<Vec<usize>>, masks: &[Rc<Vec<bool>>]) -> Rc<ZoneSets> {
+        // The Rcs live in the caches for the whole analysis, so their addresses are keys.
+        let key = (
+            Rc::as_ptr(own) as usize,
+            masks.iter().map(|m| Rc::as_ptr(m) as usize).collect(),
+        );
+        if let Some(hit) = self.zone_cache.borrow().get(&key) {
+            return Rc::clone(hit);
+        }
+        let zone_set = |keep: &dyn Fn(usize) -> bool| -> Vec<bool> {
+            let mut set = vec![false; self.zone_names.len()];
+            for &i in own.iter().filter(|&&i| keep(i)) {
+                if let Some(z) = self.node_zones[i] {
+                    set[z] = true;
+                }
+            }
+            set
+        };
+        let sets = Rc::new(ZoneSets {
+            own: zone_set(&|_| true),
+            with_volumes: zone_set(&|i| masks.iter().all(|m| m[i])),
+        });
+        self.zone_cache.borrow_mut().insert(key, Rc::clone(&sets));
+        sets
+    }
 }
 
 /// Ranks pinned workloads by gravity.
@@ -264,6 +306,7 @@ pub fn gravity_report(g: &dyn GraphStore, book: &PriceBook) -> GravityReport {
         places: RefCell::default(),
         own_cache: RefCell::default(),
         volume_cache: RefCell::default(),
+        zone_cache: RefCell::default(),
     };
 
     let mut by_workload: BTreeMap<WorkloadRef, Vec<(&NodeId, &Pod)>> = BTreeMap::new();
@@ -382,16 +425,8 @@ fn pod_gravity<'a>(
     }
     let own = ctx.own_nodes(pod);
     let masks: Vec<Rc<Vec<bool>>> = volumes.iter().filter_map(|v| ctx.volume_mask(v)).collect();
-    // Zones as flags over zone indices: cheap to build for every pod.
-    let zone_set = |keep: &dyn Fn(usize) -> bool| -> Vec<bool> {
-        let mut set = vec![false; ctx.zone_names.len()];
-        for &i in own.iter().filter(|&&i| keep(i)) {
-            if let Some(z) = ctx.node_zones[i] {
-                set[z] = true;
-            }
-        }
-        set
-    };
+    let sets = ctx.zone_sets(&own, &masks);
+    let (own_set, vol_set) = (&sets.own, &sets.with_volumes);
     let count = |set: &[bool]| set.iter().filter(|b| **b).count();
     let names = |set: &[bool]| -> Vec<String> {
         set.iter()
@@ -400,12 +435,10 @@ fn pod_gravity<'a>(
             .map(|(_, n)| n.clone())
             .collect()
     };
-    let own_set = zone_set(&|_| true);
-    let vol_set = zone_set(&|i| masks.iter().all(|m| m[i]));
-    if count(&own_set) == 0 || count(&vol_set) >= count(&own_set) {
+    if count(own_set) == 0 || count(vol_set) >= count(own_set) {
         return None;
     }
-    let vol_zones = names(&vol_set);
+    let vol_zones = names(vol_set);
     let (here, _) = ctx.place(id);
     let current_zone = here.zone.map(str::to_owned);
     let region = here.region;

@@ -54,11 +54,12 @@ if [ -n "${KUBECONFIG:-}" ]; then
   fi
   export CVT_KUBECTL
   $CVT_KUBECTL create namespace cloudvault-system --dry-run=client -o yaml | $CVT_KUBECTL apply -f - >/dev/null
-  echo "agent manifest: kubectl apply --dry-run=server"
-  $CVT_KUBECTL apply --dry-run=server -f assets/deploy/agent.yaml
   cargo build -p kubectl-vault --locked 2>&1
   CVT_PLUGIN="$CARGO_TARGET_DIR/debug/kubectl-vault"
   export CVT_PLUGIN
+  # The manifest the plugin embeds (assets/deploy/agent.yaml), as a user would apply it.
+  echo "agent manifest: kubectl vault manifest | kubectl apply --dry-run=server"
+  "$CVT_PLUGIN" manifest | $CVT_KUBECTL apply --dry-run=server -f -
   cargo test -p vault-agent --test kube --locked -- --ignored --test-threads=1 --nocapture 2>&1
   $CVT_KUBECTL delete namespace cloudvault-system --wait=false >/dev/null
 else

@@ -38,6 +38,9 @@ enum Command {
     Gravity(commands::gravity::GravityArgs),
     /// Open the dashboard (also `kubectl vault` with no subcommand).
     Ui(tui::UiArgs),
+    /// Print the vault-agent manifest (namespace, RBAC, DaemonSet): `kubectl vault
+    /// manifest | kubectl apply -f -`.
+    Manifest,
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Some(Command::Top(args)) => commands::top::run(&cli.global, args),
         Some(Command::Gravity(args)) => commands::gravity::run(&cli.global, args),
         Some(Command::Ui(args)) => tui::run(&cli.global, args),
+        Some(Command::Manifest) => Ok(cloudvault::collect::agents::MANIFEST.to_owned()),
         None => tui::run(&cli.global, &cli.ui),
     };
     match result {

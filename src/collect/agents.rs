@@ -8,7 +8,11 @@ use kube::{Api, Client, ResourceExt};
 use crate::traffic::FlowSet;
 use crate::traffic::agent::{self, AgentFlowsError};
 
-/// Where `kubectl vault install` puts the agent (assets/deploy/agent.yaml).
+/// The agent's namespace, ServiceAccount, RBAC and DaemonSet (`kubectl vault manifest`
+/// prints it); checked against a real apiserver by `agent/tests/run-root.sh`.
+pub const MANIFEST: &str = include_str!("../../assets/deploy/agent.yaml");
+
+/// Where the manifest puts the agent.
 pub const NAMESPACE: &str = "cloudvault-system";
 pub const SELECTOR: &str = "app.kubernetes.io/name=vault-agent";
 pub const PORT: u16 = 9477;
@@ -64,4 +68,96 @@ pub async fn read(client: &Client) -> Result<Option<FlowSet>, AgentReadError> {
     let mut set = agent::merge(sets);
     set.notes.extend(notes);
     Ok(Some(set))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    fn objects() -> Vec<Value> {
+        let docs = crate::collect::file::documents(MANIFEST, "assets/deploy/agent.yaml");
+        docs.unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    fn of_kind<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
+        let found = objects.iter().find(|o| o["kind"] == kind);
+        found.unwrap_or_else(|| panic!("no {kind} in the manifest"))
+    }
+
+    #[test]
+    fn manifest_is_what_the_plugin_looks_for() {
+        let objects = objects();
+        let kinds: Vec<&str> = objects.iter().filter_map(|o| o["kind"].as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "Namespace",
+                "ServiceAccount",
+                "ClusterRole",
+                "ClusterRoleBinding",
+                "DaemonSet"
+            ]
+        );
+        assert_eq!(
+            of_kind(&objects, "Namespace")["metadata"]["name"],
+            NAMESPACE
+        );
+        let ds = of_kind(&objects, "DaemonSet");
+        assert_eq!(ds["metadata"]["namespace"], NAMESPACE);
+        let (key, value) = SELECTOR.split_once('=').unwrap_or_default();
+        assert_eq!(ds["spec"]["template"]["metadata"]["labels"][key], value);
+        let c = &ds["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(c["ports"][0]["containerPort"], u64::from(PORT));
+    }
+
+    #[test]
+    fn daemonset_is_unprivileged_and_probed_on_every_node() {
+        let objects = objects();
+        let pod = &of_kind(&objects, "DaemonSet")["spec"]["template"]["spec"];
+        assert_eq!(
+            pod["tolerations"],
+            serde_json::json!([{"operator": "Exists"}])
+        );
+        let c = &pod["containers"][0];
+        let sc = &c["securityContext"];
+        assert_eq!(sc["privileged"], false);
+        assert_eq!(sc["capabilities"]["drop"], serde_json::json!(["ALL"]));
+        assert_eq!(
+            sc["capabilities"]["add"],
+            serde_json::json!(["BPF", "NET_ADMIN"])
+        );
+        assert!(c["resources"]["requests"]["cpu"].is_string());
+        assert!(c["resources"]["requests"]["memory"].is_string());
+        assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz");
+        assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
+        let mut host_paths: Vec<&str> = pod["volumes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["hostPath"]["path"].as_str())
+            .collect();
+        host_paths.sort_unstable();
+        assert_eq!(host_paths, ["/sys/fs/bpf", "/sys/fs/cgroup"]);
+    }
+
+    #[test]
+    fn rbac_reads_pods_and_nodes_only() {
+        let objects = objects();
+        let rules = of_kind(&objects, "ClusterRole")["rules"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut resources = Vec::new();
+        for r in &rules {
+            assert_eq!(r["apiGroups"], serde_json::json!([""]));
+            assert_eq!(r["verbs"], serde_json::json!(["get", "list", "watch"]));
+            resources.extend(r["resources"].as_array().cloned().unwrap_or_default());
+        }
+        assert_eq!(resources, [Value::from("pods"), Value::from("nodes")]);
+    }
 }

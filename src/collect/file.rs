@@ -151,7 +151,7 @@ pub fn read_file(path: &Path) -> Result<RawObjects, FileError> {
 }
 
 /// Splits a file into parsed documents, each with the line it starts on.
-fn documents(text: &str, path: &str) -> Result<Vec<(usize, Value)>, FileError> {
+pub(crate) fn documents(text: &str, path: &str) -> Result<Vec<(usize, Value)>, FileError> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         // JSON is the common big dump; serde_json is much faster than a YAML parser.

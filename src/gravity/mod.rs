@@ -293,7 +293,12 @@ pub fn gravity_report(g: &dyn GraphStore, book: &PriceBook) -> GravityReport {
         .collect();
     let zone_regions = zone_names
         .iter()
-        .map(|z| [topology::region_from_zone(z, meta.provider), zone_region(g, z)])
+        .map(|z| {
+            [
+                topology::region_from_zone(z, meta.provider),
+                zone_region(g, z),
+            ]
+        })
         .collect();
     let ctx = Ctx {
         g,

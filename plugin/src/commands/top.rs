@@ -25,11 +25,8 @@ fn choice<T: Copy + Send + Sync + 'static, const N: usize>(
     all: [T; N],
     name: fn(T) -> &'static str,
 ) -> impl TypedValueParser<Value = T> {
-    PossibleValuesParser::new(all.map(name)).map(move |s| {
-        all.into_iter()
-            .find(|v| name(*v) == s)
-            .unwrap_or(all[0])
-    })
+    PossibleValuesParser::new(all.map(name))
+        .map(move |s| all.into_iter().find(|v| name(*v) == s).unwrap_or(all[0]))
 }
 
 pub fn run(g: &GlobalArgs, args: &TopArgs) -> Result<String> {

@@ -18,11 +18,11 @@ use ratatui::widgets::StatefulWidget;
 use tui_tree_widget::{Tree, TreeItem, TreeState};
 
 use super::action::View;
-use cloudvault::cost::SortBy;
 use super::data::{Data, Item};
 use super::details::Details;
 use super::keymap::BINDINGS;
 use super::state::{App, Mode};
+use cloudvault::cost::SortBy;
 
 /// Colours, or none at all when `NO_COLOR` is set (then only bold/reverse/underline).
 #[derive(Debug, Clone, Copy)]

@@ -4,8 +4,8 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
-use cloudvault::cost::SortBy;
 use super::state::Mode;
+use cloudvault::cost::SortBy;
 
 /// One binding: the keys, the action, and what the help says.
 #[derive(Debug, Clone)]

@@ -4,11 +4,11 @@ use cloudvault::model::WorkloadRef;
 
 use super::{app, press};
 use crate::tui::action::{Action, Effect, View};
-use cloudvault::cost::SortBy;
 use crate::tui::data::Item;
 use crate::tui::details::Key;
 use crate::tui::keymap;
 use crate::tui::state::{Filter, Mode, parse_command};
+use cloudvault::cost::SortBy;
 
 fn workload(ns: &str, kind: &str, name: &str) -> WorkloadRef {
     WorkloadRef {

@@ -124,7 +124,7 @@ fn rows(items: &[WorkloadGravity], none: &str, wide: bool) -> Vec<Vec<String>> {
 fn footer(r: &GravityReport) -> String {
     let mut lines = Vec::new();
     if r.status == NO_TRAFFIC {
-        lines.push("no traffic data: pass --flows FILE (AWS VPC Flow Logs) or install the agent; gravity is unknown, not zero".to_owned());
+        lines.push("no traffic data: pass --flows FILE (AWS VPC Flow Logs) or deploy the agent (kubectl vault manifest | kubectl apply -f -); gravity is unknown, not zero".to_owned());
     } else {
         lines.push(format!(
             "traffic from {} over {:.1} h, projected x{:.2} to a month (730 h); provider {}, region {}",

@@ -19,6 +19,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	apitypes "k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -63,8 +64,9 @@ func runScale(args []string) int {
 	// Count from watches, keeping only what is counted, so 30k pods cost little memory.
 	var readyNodes, boundClaims, runningPods atomic.Int64
 	f := informers.NewSharedInformerFactory(client, 0)
-	counter := func(inf cache.SharedIndexInformer, counted func(interface{}) bool, n *atomic.Int64) {
-		seen := sync.Map{}
+	// counter returns what it has seen: key -> counted.
+	counter := func(inf cache.SharedIndexInformer, counted func(interface{}) bool, n *atomic.Int64) *sync.Map {
+		seen := &sync.Map{}
 		update := func(obj interface{}) {
 			key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
 			if err != nil {
@@ -90,6 +92,7 @@ func runScale(args []string) int {
 				}
 			},
 		})
+		return seen
 	}
 	podInf := f.Core().V1().Pods().Informer()
 	_ = podInf.SetTransform(func(o interface{}) (interface{}, error) {
@@ -100,7 +103,7 @@ func runScale(args []string) int {
 		return o, nil
 	})
 	counter(podInf, func(o interface{}) bool { p, ok := o.(*corev1.Pod); return ok && p.Status.Phase == corev1.PodRunning }, &runningPods)
-	counter(f.Core().V1().PersistentVolumeClaims().Informer(), func(o interface{}) bool {
+	claimsSeen := counter(f.Core().V1().PersistentVolumeClaims().Informer(), func(o interface{}) bool {
 		c, ok := o.(*corev1.PersistentVolumeClaim)
 		return ok && c.Status.Phase == corev1.ClaimBound
 	}, &boundClaims)
@@ -133,7 +136,10 @@ func runScale(args []string) int {
 				"topology.kubernetes.io/region":    "us-east-1", "failure-domain.beta.kubernetes.io/region": "us-east-1",
 				"topology.kubernetes.io/zone": z, "failure-domain.beta.kubernetes.io/zone": z,
 			},
-		}}, metav1.CreateOptions{})
+		},
+			// As the AWS cloud provider sets it: the plugin reads provider and zone from it.
+			Spec: corev1.NodeSpec{ProviderID: fmt.Sprintf("aws:///%s/i-0scale%012d", z, i)},
+		}, metav1.CreateOptions{})
 		return ignoreExists(err)
 	})
 	if err != nil {
@@ -181,11 +187,37 @@ func runScale(args []string) int {
 	// The StatefulSets' claims are made first, under the names the StatefulSets will adopt
 	// (data-<set>-<ordinal>); a pod whose claim is still unbound would only fail scheduling,
 	// and every failure costs the scheduler a synchronous status write.
+	//
+	// Each claim gets its volume from the loader, pre-bound both ways (the claim's
+	// volumeName, the volume's claimRef with the claim's uid), zonal as the EBS driver makes
+	// them, and the PV binder completes the binding. Dynamic provisioning is what the small
+	// scenario and the test CSI controller cover; at 10k claims the binder's single claim
+	// worker matched each unnamed claim against every volume it knew (130-230 s). The
+	// binder looks a named volume up when it syncs the claim and otherwise only at its
+	// 5-minute resync, so the claim is touched once its volume exists (touchClaim).
+	touchClaim := func(ns, name string) error {
+		patch := fmt.Sprintf(`{"metadata":{"annotations":{"cloudvault.test/volume-ready":%q}}}`, time.Now().Format(time.RFC3339Nano))
+		_, err := client.CoreV1().PersistentVolumeClaims(ns).Patch(ctx, name, apitypes.MergePatchType, []byte(patch), metav1.PatchOptions{})
+		return err
+	}
 	err = parallel(ctx, *pvcs, 20, func(k int) error {
 		i, ord := k/perWorkload, k%perWorkload
-		_, err := client.CoreV1().PersistentVolumeClaims(stsNamespace(i)).Create(ctx,
-			claim(fmt.Sprintf("data-db-%03d-%d", i, ord), fmt.Sprintf("db-%03d", i)), metav1.CreateOptions{})
-		return ignoreExists(err)
+		ns, name := stsNamespace(i), fmt.Sprintf("data-db-%03d-%d", i, ord)
+		pv := "pv-scale-" + ns + "-" + name
+		c := claim(name, fmt.Sprintf("db-%03d", i))
+		c.Spec.VolumeName = pv
+		created, err := client.CoreV1().PersistentVolumeClaims(ns).Create(ctx, c, metav1.CreateOptions{})
+		if apierrors.IsAlreadyExists(err) {
+			created, err = client.CoreV1().PersistentVolumeClaims(ns).Get(ctx, name, metav1.GetOptions{})
+		}
+		if err != nil {
+			return err
+		}
+		_, err = client.CoreV1().PersistentVolumes().Create(ctx, volume(pv, created, zones[k%len(zones)]), metav1.CreateOptions{})
+		if err = ignoreExists(err); err != nil {
+			return err
+		}
+		return touchClaim(ns, name)
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cvcluster scale: creating claims: %v\n", err)
@@ -211,6 +243,7 @@ func runScale(args []string) int {
 	}
 
 	var nodesAt, claimsAt time.Duration
+	lastTouch := time.Now()
 	tick := time.NewTicker(10 * time.Second)
 	defer tick.Stop()
 	for {
@@ -222,6 +255,19 @@ func runScale(args []string) int {
 		if claimsAt == 0 && c >= int64(*pvcs) {
 			claimsAt = time.Since(start)
 			say("%d claims Bound", c)
+		}
+		// A claim the binder failed to bind (a conflict between its claim and volume
+		// workers; it does not retry until the resync) is touched again.
+		if claimsAt == 0 && time.Since(lastTouch) > 30*time.Second && c > 0 {
+			lastTouch = time.Now()
+			claimsSeen.Range(func(k, bound interface{}) bool {
+				if !bound.(bool) {
+					if ns, name, err := cache.SplitMetaNamespaceKey(k.(string)); err == nil {
+						_ = touchClaim(ns, name)
+					}
+				}
+				return true
+			})
 		}
 		if claimsAt > 0 && !stsCreated {
 			if err := createSets(); err != nil {
@@ -309,6 +355,31 @@ func claim(name, app string) *corev1.PersistentVolumeClaim {
 			StorageClassName: &class,
 			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{
 				corev1.ResourceStorage: resource.MustParse("10Gi"),
+			}},
+		},
+	}
+}
+
+// volume is a gp3 EBS volume in zone, bound to claim c.
+func volume(name string, c *corev1.PersistentVolumeClaim, zone string) *corev1.PersistentVolume {
+	return &corev1.PersistentVolume{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{annProvisionedBy: "ebs.csi.aws.com"}},
+		Spec: corev1.PersistentVolumeSpec{
+			Capacity:                      c.Spec.Resources.Requests,
+			AccessModes:                   c.Spec.AccessModes,
+			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
+			StorageClassName:              scaleClass,
+			ClaimRef: &corev1.ObjectReference{
+				Kind: "PersistentVolumeClaim", APIVersion: "v1",
+				Namespace: c.Namespace, Name: c.Name, UID: c.UID,
+			},
+			PersistentVolumeSource: corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{
+				Driver: "ebs.csi.aws.com", VolumeHandle: "vol-" + name, FSType: "ext4",
+			}},
+			NodeAffinity: &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{
+				NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{
+					Key: zoneLabel, Operator: corev1.NodeSelectorOpIn, Values: []string{zone},
+				}}}},
 			}},
 		},
 	}

@@ -97,7 +97,7 @@ pub async fn read_live(
     // small (test/worker) thread stacks in debug builds.
     let (nodes, pods, claims, volumes, classes) = futures::try_join!(
         Box::pin(list::<core::Node>(Api::all(client.clone()), None, timeout)),
-        Box::pin(list::<core::Pod>(scoped(client, ns), labels, timeout)),
+        Box::pin(pods_with_peers(client, ns, labels, timeout)),
         Box::pin(list::<core::PersistentVolumeClaim>(
             scoped(client, ns),
             labels,
@@ -127,6 +127,8 @@ pub async fn read_live(
         Box::pin(list::<batch::Job>(scoped(client, ns), None, timeout)),
         Box::pin(list::<batch::CronJob>(scoped(client, ns), None, timeout)),
     );
+    let (pods, pods_note) = pods;
+    notes.extend(pods_note);
     Ok(RawObjects {
         nodes,
         pods,
@@ -142,6 +144,26 @@ pub async fn read_live(
         cron_jobs: optional(cjs, &mut notes)?,
         notes,
     })
+}
+
+/// Pods of every namespace, so that traffic to pods outside a `-n`/`-l` scope still
+/// resolves to a pod and its zone (the snapshot keeps them as peers). Someone allowed to
+/// list pods in one namespace only gets those, and a note that says what that costs.
+async fn pods_with_peers(
+    client: &Client,
+    ns: Option<&str>,
+    labels: Option<&str>,
+    timeout: Duration,
+) -> Result<(Vec<core::Pod>, Option<String>), LiveError> {
+    let all = list::<core::Pod>(Api::all(client.clone()), None, timeout).await;
+    match all {
+        Err(LiveError::Refused { code: 403, .. }) if ns.is_some() || labels.is_some() => {
+            let pods = list::<core::Pod>(scoped(client, ns), labels, timeout).await?;
+            let note = "partial: not allowed to list pods in all namespaces (403); traffic to pods outside the scope is classed by address only, so gravity may miss it";
+            Ok((pods, Some(note.to_owned())))
+        }
+        other => other.map(|pods| (pods, None)),
+    }
 }
 
 fn scoped<K>(client: &Client, ns: Option<&str>) -> Api<K>

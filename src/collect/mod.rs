@@ -58,7 +58,7 @@ impl RawObjects {
 
     /// Flattens, scopes and sorts. Cluster-scoped objects (nodes, classes) are always
     /// kept because topology and pricing need them; PVs are kept when their claim is in
-    /// scope (or, with no filter at all, always).
+    /// scope (or, with no filter at all, always); pods out of scope become peers.
     pub fn into_snapshot(self, scope: &Scope) -> ClusterSnapshot {
         let in_ns = |ns: &str| scope.namespace.as_deref().is_none_or(|n| n == ns);
         let claims: Vec<_> = self
@@ -67,12 +67,11 @@ impl RawObjects {
             .map(convert::claim)
             .filter(|c| in_ns(&c.namespace) && scope.selector.matches(&c.labels))
             .collect();
-        let pods: Vec<_> = self
+        let (pods, peers): (Vec<_>, Vec<_>) = self
             .pods
             .iter()
             .map(convert::pod)
-            .filter(|p| in_ns(&p.namespace) && scope.selector.matches(&p.labels))
-            .collect();
+            .partition(|p| in_ns(&p.namespace) && scope.selector.matches(&p.labels));
         let kept_claims: BTreeSet<(&str, &str)> = claims
             .iter()
             .map(|c| (c.namespace.as_str(), c.name.as_str()))
@@ -109,6 +108,7 @@ impl RawObjects {
         let mut snapshot = ClusterSnapshot {
             nodes: self.nodes.iter().map(convert::node).collect(),
             pods,
+            peers,
             claims,
             volumes,
             classes: self.classes.iter().map(convert::class).collect(),

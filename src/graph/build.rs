@@ -177,6 +177,19 @@ pub fn fill(
         }
         g.add_edge(&id, &w, Edge::OwnedBy);
     }
+    // Peers: placed on their node so traffic to them is classed by zone; nothing else.
+    let mut peer_pods = BTreeSet::new();
+    for p in &snapshot.peers {
+        let id = NodeId::Pod(p.key());
+        if g.node(&id).is_some() {
+            continue;
+        }
+        g.upsert_node(id.clone(), NodeData::Pod(Box::new(p.clone())));
+        if let Some(n) = &p.node_name {
+            g.add_edge(&id, &NodeId::Node(n.clone()), Edge::RunsOn);
+        }
+        peer_pods.insert(p.key());
+    }
     if !missing_claims.is_empty() {
         notes.push(format!(
             "partial: {} claim(s) mounted by pods are not in the input ({}); their cost is not shown",
@@ -187,6 +200,7 @@ pub fn fill(
 
     add_flows(g, snapshot, flows, &opts.network, &mut notes);
     let meta = g.meta_mut();
+    meta.peer_pods = peer_pods;
     meta.provider = provider;
     meta.region = region;
     meta.default_class = defaults.first().map(|d| (*d).to_owned());

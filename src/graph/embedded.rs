@@ -105,7 +105,9 @@ impl GraphStore for EmbeddedStore {
         if let Edge::Sends { bytes, .. } = edge {
             if let Some(&e) = self.sends.get(&(a, b)) {
                 if let Edge::Sends { bytes: total, .. } = &mut self.edges[e].2 {
-                    *total += bytes;
+                    // Readers reject impossible counts; saturating keeps hostile input from
+                    // panicking where a sum of plausible ones would never get near 2^64.
+                    *total = total.saturating_add(bytes);
                 }
                 return true;
             }

@@ -12,7 +12,7 @@
 mod build;
 mod embedded;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -146,6 +146,13 @@ impl Edge {
     }
 }
 
+impl SigMeta {
+    /// Whether `id` is a pod kept only as a traffic peer ([`SigMeta::peer_pods`]).
+    pub fn is_peer(&self, id: &NodeId) -> bool {
+        matches!(id, NodeId::Pod(r) if self.peer_pods.contains(r))
+    }
+}
+
 /// Facts about the whole graph that analyses need besides nodes and edges.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -157,6 +164,10 @@ pub struct SigMeta {
     pub window: Option<Window>,
     #[serde(skip)]
     pub attributes_classes: BTreeMap<String, AttributesClass>,
+    /// Pods in the graph only as traffic peers (outside the scope): they have a node,
+    /// but no volumes or workload, and no report lists them.
+    #[serde(skip)]
+    pub peer_pods: BTreeSet<ObjectRef>,
     /// Partial data and other things every report should say.
     pub notes: Vec<String>,
 }

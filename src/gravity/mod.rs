@@ -317,6 +317,9 @@ pub fn gravity_report(g: &dyn GraphStore, book: &PriceBook) -> GravityReport {
     let mut by_workload: BTreeMap<WorkloadRef, Vec<(&NodeId, &Pod)>> = BTreeMap::new();
     for (id, d) in g.nodes_of(NodeKind::Pod) {
         let NodeData::Pod(p) = d else { continue };
+        if meta.is_peer(id) {
+            continue;
+        }
         if let Some(w) = workload(g, id) {
             by_workload.entry(w).or_default().push((id, p.as_ref()));
         }
@@ -520,8 +523,8 @@ fn pod_flows<'a>(g: &'a dyn GraphStore, id: &NodeId, members: &Members) -> Vec<P
         }
         match flows.iter_mut().find(|f| std::ptr::eq(f.peer, peer)) {
             Some(f) => {
-                f.sent += sent;
-                f.received += received;
+                f.sent = f.sent.saturating_add(sent);
+                f.received = f.received.saturating_add(received);
             }
             None => flows.push(PodFlow {
                 peer,
@@ -679,7 +682,7 @@ fn replication_cost<'a>(
         None => return (None, 0),
     };
     let mut total = Money::ZERO;
-    let mut unpriced = 0;
+    let mut unpriced: u64 = 0;
     for (m, _) in pods {
         for (peer, e) in ctx.g.out_edges(m, EdgeKind::Sends) {
             let Edge::Sends { bytes, .. } = e else {
@@ -691,7 +694,7 @@ fn replication_cost<'a>(
             let class = class_between(ctx.place(m), ctx.place(peer));
             match charge(ctx, class, *bytes, true, true) {
                 Some(c) => total += c * factor,
-                None => unpriced += bytes,
+                None => unpriced = unpriced.saturating_add(*bytes),
             }
         }
     }

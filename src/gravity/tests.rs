@@ -55,6 +55,35 @@ fn worked_example_to_the_cent() {
     assert_eq!(sent, 400 << 30);
 }
 
+/// `-l app=pg` (or `-n`) lists only pg, but its peers outside the scope are still pods
+/// in us-east-1b: the same gravity, not "internet" traffic that no zone changes.
+#[test]
+fn scope_keeps_peers_outside_it() {
+    let flows =
+        read_flow_logs(&[example("flows/worked-example.log")]).unwrap_or_else(|e| panic!("{e}"));
+    let raw =
+        read_paths(&[example("cluster/01-worked-example.yaml")]).unwrap_or_else(|e| panic!("{e}"));
+    let scope = Scope {
+        namespace: None,
+        selector: crate::model::LabelSelector::parse("app=pg").unwrap_or_else(|e| panic!("{e}")),
+    };
+    let snapshot = raw.into_snapshot(&scope);
+    assert!(snapshot.pods.iter().all(|p| p.name.starts_with("pg-")));
+    assert!(snapshot.peers.iter().any(|p| p.name.starts_with("api-")));
+    let g = build(&snapshot, &flows, &BuildOptions::default());
+    let r = gravity_report(&g, &PriceBook::bundled().unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(r.items.len(), 1, "peers are never listed themselves");
+    let pg = &r.items[0];
+    assert_eq!(pg.gravity_monthly_usd.map(Money::cents), Some(304.17));
+    assert_eq!(pg.pods[0].best_zone.as_deref(), Some("us-east-1b"));
+    assert!(
+        pg.pods[0]
+            .top_peers
+            .iter()
+            .all(|p| p.class == "cross-zone" && p.kind == "pod")
+    );
+}
+
 /// The same from agent-style flows (source already a pod): the flow model, not the
 /// reader, carries the rule.
 #[test]

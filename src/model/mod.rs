@@ -212,6 +212,9 @@ impl std::fmt::Display for WorkloadRef {
 pub struct ClusterSnapshot {
     pub nodes: Vec<Node>,
     pub pods: Vec<Pod>,
+    /// Pods outside the scope (`-n`, `-l`): never reported, kept so that traffic to
+    /// them still resolves to a pod and its zone instead of an unknown address.
+    pub peers: Vec<Pod>,
     pub claims: Vec<Claim>,
     pub volumes: Vec<PersistentVolume>,
     pub classes: Vec<StorageClass>,
@@ -225,8 +228,9 @@ impl ClusterSnapshot {
     /// Sorts every list by identity so two readers of the same cluster compare equal.
     pub fn normalize(&mut self) {
         self.nodes.sort_by(|a, b| a.name.cmp(&b.name));
-        self.pods
-            .sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        for pods in [&mut self.pods, &mut self.peers] {
+            pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        }
         self.claims
             .sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         self.volumes.sort_by(|a, b| a.name.cmp(&b.name));

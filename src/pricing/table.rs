@@ -130,18 +130,107 @@ pub enum PricingError {
     },
     #[error("{origin}: not a price table ({message}); see assets/pricing/aws.yaml for the format")]
     Syntax { origin: String, message: String },
+    #[error("{origin}: {field} is {value}; prices and quantities must be finite and not negative")]
+    Value {
+        origin: String,
+        field: String,
+        value: f64,
+    },
 }
 
 impl PriceTable {
     pub fn from_yaml(text: &str, origin: &str) -> Result<Self, PricingError> {
-        serde_saphyr::from_str(text).map_err(|e| PricingError::Syntax {
+        let table: Self = serde_saphyr::from_str(text).map_err(|e| PricingError::Syntax {
             origin: origin.to_owned(),
             message: e
                 .to_string()
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" "),
-        })
+        })?;
+        table
+            .check()
+            .map_err(|(field, value)| PricingError::Value {
+                origin: origin.to_owned(),
+                field,
+                value,
+            })?;
+        Ok(table)
+    }
+
+    /// Every number, by its path in the file: a negative or NaN price would turn into a
+    /// negative or NaN bill downstream.
+    fn check(&self) -> Result<(), (String, f64)> {
+        fn num(path: String, v: f64) -> Result<(), (String, f64)> {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err((path, v))
+            }
+        }
+        fn storage(path: &str, p: &StoragePrice) -> Result<(), (String, f64)> {
+            if let Some(v) = p.per_gi_b_month {
+                num(format!("{path}.perGiBMonth"), v)?;
+            }
+            if let Some(i) = &p.iops {
+                num(format!("{path}.iops.free"), i.free)?;
+                num(format!("{path}.iops.perIopsMonth"), i.per_iops_month)?;
+            }
+            for (k, t) in p.iops_tiers.iter().flatten().enumerate() {
+                if let Some(u) = t.up_to {
+                    num(format!("{path}.iopsTiers[{k}].upTo"), u)?;
+                }
+                num(
+                    format!("{path}.iopsTiers[{k}].perIopsMonth"),
+                    t.per_iops_month,
+                )?;
+            }
+            if let Some(t) = &p.throughput {
+                num(format!("{path}.throughput.freeMiBps"), t.free_mi_bps)?;
+                num(
+                    format!("{path}.throughput.perMiBpsMonth"),
+                    t.per_mi_bps_month,
+                )?;
+            }
+            for (k, t) in p.size_tiers.iter().flatten().enumerate() {
+                num(format!("{path}.sizeTiers[{k}].maxGiB"), t.max_gi_b)?;
+                num(format!("{path}.sizeTiers[{k}].perMonth"), t.per_month)?;
+            }
+            Ok(())
+        }
+        for (name, p) in &self.storage {
+            storage(&format!("storage.{name}"), p)?;
+        }
+        for (name, p) in &self.classes {
+            storage(&format!("classes.{name}"), p)?;
+        }
+        if let Some(p) = &self.default {
+            storage("default", p)?;
+        }
+        if let Some(v) = self.snapshot_per_gi_b_month {
+            num("snapshotPerGiBMonth".into(), v)?;
+        }
+        for (region, prices) in &self.regions {
+            for (key, v) in prices {
+                num(format!("regions.{region}.{key}"), *v)?;
+            }
+        }
+        let t = &self.transfer;
+        for (class, p) in [
+            ("sameZone", t.same_zone),
+            ("crossZone", t.cross_zone),
+            ("crossRegion", t.cross_region),
+            ("internet", t.internet),
+        ] {
+            if let Some(p) = p {
+                num(format!("transfer.{class}.egressPerGiB"), p.egress_per_gi_b)?;
+                num(
+                    format!("transfer.{class}.ingressPerGiB"),
+                    p.ingress_per_gi_b,
+                )?;
+            }
+        }
+        Ok(())
     }
 
     pub fn load(path: &Path) -> Result<Self, PricingError> {

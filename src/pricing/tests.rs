@@ -227,3 +227,38 @@ fn overrides_replace_prices() {
         .unwrap_or_default();
     assert!(e.starts_with("bad.yaml: not a price table"), "{e}");
 }
+
+/// A negative, NaN or infinite number anywhere in a price file is refused by its path,
+/// never turned into a negative or NaN bill.
+#[test]
+fn impossible_prices_are_refused_by_path() {
+    for (yaml, field) in [
+        (
+            "classes:\n  gp3: {perGiBMonth: -1}\n",
+            "classes.gp3.perGiBMonth is -1",
+        ),
+        (
+            "classes:\n  gp3: {perGiBMonth: .nan}\n",
+            "classes.gp3.perGiBMonth is NaN",
+        ),
+        (
+            "transfer:\n  crossZone: {egressPerGiB: .inf}\n",
+            "transfer.crossZone.egressPerGiB is inf",
+        ),
+        (
+            "storage:\n  io2:\n    iopsTiers: [{upTo: 32000, perIopsMonth: -0.065}]\n",
+            "storage.io2.iopsTiers[0].perIopsMonth is -0.065",
+        ),
+        (
+            "regions:\n  eu-west-1: {gp3: -0.088}\n",
+            "regions.eu-west-1.gp3 is -0.088",
+        ),
+    ] {
+        let e = PriceTable::from_yaml(yaml, "p.yaml")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.starts_with(&format!("p.yaml: {field};")), "{yaml}: {e}");
+    }
+    assert!(PriceTable::from_yaml("classes:\n  gp3: {perGiBMonth: 0}\n", "p.yaml").is_ok());
+}

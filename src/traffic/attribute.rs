@@ -42,7 +42,9 @@ impl Resolver {
                 r.nodes.insert(canonical(*ip), n.name.clone());
             }
         }
-        for p in snapshot.pods.iter().filter(|p| p.is_active()) {
+        // Peers too: a pod outside the scope is still a pod in its zone, not the internet.
+        let pods = snapshot.pods.iter().chain(&snapshot.peers);
+        for p in pods.filter(|p| p.is_active()) {
             if p.host_network {
                 if let Some(node) = &p.node_name {
                     r.host_pods

@@ -241,7 +241,10 @@ fn read_one(path: &Path, acc: &mut Accumulator) -> Result<(), VpcError> {
             };
         let src = addr("source", idx.pkt_src, idx.src)?;
         let dst = addr("destination", idx.pkt_dst, idx.dst)?;
-        let bytes = number("bytes", idx.bytes)?.ok_or_else(|| err("no bytes".into()))?;
+        let bytes = get(idx.bytes).ok_or_else(|| err("no bytes".into()))?;
+        let bytes: u64 = bytes
+            .parse()
+            .map_err(|_| err(format!("field bytes is not a byte count ({bytes:?})")))?;
         let port = |name: &str, i| -> Result<Option<u16>, VpcError> {
             number(name, i)?
                 .map(|p| u16::try_from(p).map_err(|_| err(format!("{name} {p} is not a port"))))
@@ -273,7 +276,10 @@ fn read_one(path: &Path, acc: &mut Accumulator) -> Result<(), VpcError> {
                 acc.conns.entry(key).or_default()
             }
         };
-        *conn.by_observer.entry(observer).or_default() += u64::try_from(bytes).unwrap_or(0);
+        let seen = conn.by_observer.entry(observer).or_default();
+        *seen = seen.checked_add(bytes).ok_or_else(|| {
+            err("bytes of one connection add up past 2^64; the record's byte count is not plausible".into())
+        })?;
         widen(&mut conn.window, window);
         conn.hint = conn.hint.or(hint);
     }

@@ -397,6 +397,9 @@ fn build_tree(
     }
     for (id, d) in g.nodes_of(NodeKind::Pod) {
         let NodeData::Pod(p) = d else { continue };
+        if g.meta().is_peer(id) {
+            continue;
+        }
         let (r, z, n) = match first_target(g, id, EdgeKind::RunsOn) {
             Some(node) => {
                 let (r, z) = node_place(node);

@@ -43,6 +43,10 @@ pub enum FileError {
     },
     #[error("{path}: no Kubernetes objects found; pass files from kubectl get -o yaml|json")]
     Empty { path: String },
+    #[error(
+        "{path}: directory holds no .yaml, .yml or .json file; pass files from kubectl get -o yaml|json"
+    )]
+    NoFiles { path: String },
 }
 
 /// Kinds Kubernetes knows that carry nothing CloudVault prices or places.
@@ -94,9 +98,25 @@ pub fn read_paths(paths: &[PathBuf]) -> Result<RawObjects, FileError> {
     let mut all = RawObjects::default();
     for path in paths {
         let files = collect_files(path)?;
+        if files.is_empty() {
+            return Err(FileError::NoFiles {
+                path: path.display().to_string(),
+            });
+        }
         for f in files {
             all.extend(read_file(&f)?);
         }
+    }
+    if all.nodes.is_empty()
+        && all.pods.is_empty()
+        && all.claims.is_empty()
+        && all.volumes.is_empty()
+    {
+        // Valid objects, but none of the kinds that are priced: say so rather than $0.
+        all.notes.push(
+            "the input holds no nodes, pods, claims or volumes: nothing to price or place"
+                .to_owned(),
+        );
     }
     Ok(all)
 }
@@ -476,5 +496,34 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("no Kubernetes objects"), "{e}");
+    }
+
+    /// A directory with nothing to read is an error; objects of no priced kind are a
+    /// note, never a silent $0.
+    #[test]
+    fn nothing_to_read_is_said() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let empty = dir.path().join("empty");
+        std::fs::create_dir(&empty).unwrap_or_else(|e| panic!("{e}"));
+        write(&empty, "notes.txt", "not a manifest\n");
+        let e = read_paths(&[empty])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("empty: directory holds no .yaml, .yml or .json file"),
+            "{e}"
+        );
+        let p = write(
+            dir.path(),
+            "ns.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n",
+        );
+        let raw = read_paths(&[p]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            raw.notes
+                .iter()
+                .any(|n| n.contains("no nodes, pods, claims or volumes"))
+        );
     }
 }

@@ -218,7 +218,8 @@ where
                     // again on the next poll; a refusal (401/403/404) is final.
                     LiveError::Failed { .. } if transient < MAX_TRANSIENT_RETRIES => {
                         transient += 1;
-                        tracing::warn!(resource, transient, "transient list error; retrying");
+                        // Info, not warn: the final error says it once; -v shows the retries.
+                        tracing::info!(resource, transient, "transient list error; retrying");
                         tokio::time::sleep(Duration::from_millis(500 * u64::from(transient))).await;
                     }
                     err => return Err(err),

@@ -218,7 +218,16 @@ pub fn cost_report(g: &dyn GraphStore, book: &PriceBook) -> CostReport {
             pricing_sources: sources,
             pricing_overrides: book.overrides.clone(),
             allocation_rule: SHARE_RULE.into(),
-            notes: meta.notes.clone(),
+            notes: meta
+                .notes
+                .iter()
+                .cloned()
+                .chain(
+                    meta.provider
+                        .zip(region)
+                        .and_then(|(p, r)| book.region_note(p, r)),
+                )
+                .collect(),
         },
         total_monthly_cost_usd: items.iter().map(|i| i.monthly_cost_usd).sum(),
         items,

@@ -335,6 +335,24 @@ impl PriceBook {
 
     /// The storage price of a key in a region (region prices replace the base
     /// per-GiB-month price).
+    /// Says so when `region` is neither the provider table's base region nor one it lists:
+    /// its storage is then priced at the base region's list prices.
+    pub fn region_note(&self, provider: Provider, region: &str) -> Option<String> {
+        let table = self.tables.get(&provider)?;
+        let base = table.region.as_deref()?;
+        if region == base || table.regions.contains_key(region) {
+            return None;
+        }
+        let known: Vec<&str> = std::iter::once(base)
+            .chain(table.regions.keys().map(String::as_str))
+            .collect();
+        Some(format!(
+            "region {region} is not in the {} price table (it has {}): storage is priced at {base} list prices; pass --pricing with that region's prices",
+            provider.as_str(),
+            known.join(", ")
+        ))
+    }
+
     pub fn storage(&self, key: &str, region: Option<&str>) -> Option<StoragePrice> {
         let table = self.tables.get(&key_provider(key)?)?;
         let mut price = table.storage.get(key)?.clone();

@@ -262,3 +262,18 @@ fn impossible_prices_are_refused_by_path() {
     }
     assert!(PriceTable::from_yaml("classes:\n  gp3: {perGiBMonth: 0}\n", "p.yaml").is_ok());
 }
+
+/// A region the table does not list is priced at the base region, and says so.
+#[test]
+fn unlisted_region_is_noted() {
+    let book = PriceBook::bundled().unwrap_or_else(|e| panic!("{e}"));
+    let aws = crate::topology::Provider::Aws;
+    assert_eq!(book.region_note(aws, "us-east-1"), None);
+    assert_eq!(book.region_note(aws, "eu-west-1"), None);
+    let note = book.region_note(aws, "mars-1").unwrap_or_default();
+    assert!(
+        note.starts_with("region mars-1 is not in the aws price table"),
+        "{note}"
+    );
+    assert!(note.contains("priced at us-east-1 list prices"), "{note}");
+}

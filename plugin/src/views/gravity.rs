@@ -16,13 +16,19 @@ pub fn render(r: &GravityReport, output: Output) -> Result<String> {
     match output {
         Output::Json => structured(r, false),
         Output::Yaml => structured(r, true),
-        Output::Csv => Ok(csv(&HEADERS, &rows(&r.items, none, true))),
+        // One row per workload, as docs/output.md says: pod rows are for people.
+        Output::Csv => Ok(csv(&HEADERS, &rows(&r.items, none, Detail::Peers))),
         Output::Table | Output::Wide => {
             let wide = output == Output::Wide;
             let mut out = if r.items.is_empty() {
                 "No pinned workloads: no pod is held in a zone by its volumes.\n".to_owned()
             } else {
-                table(&HEADERS, &rows(&r.items, none, wide))
+                let detail = if wide {
+                    Detail::PeersAndPods
+                } else {
+                    Detail::Brief
+                };
+                table(&HEADERS, &rows(&r.items, none, detail))
             };
             out.push_str(&footer(r));
             Ok(out)
@@ -54,7 +60,18 @@ fn peer(p: &Peer) -> String {
     )
 }
 
-fn rows(items: &[WorkloadGravity], none: &str, wide: bool) -> Vec<Vec<String>> {
+/// How much of each workload a row set shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// The top peer.
+    Brief,
+    /// The three top peers.
+    Peers,
+    /// The three top peers and a row per pod.
+    PeersAndPods,
+}
+
+fn rows(items: &[WorkloadGravity], none: &str, detail: Detail) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for w in items {
         let zones = |f: fn(&cloudvault::gravity::PodGravity) -> Option<&String>| {
@@ -77,7 +94,7 @@ fn rows(items: &[WorkloadGravity], none: &str, wide: bool) -> Vec<Vec<String>> {
                 .map_or(-1.0, |m| m.usd())
                 .total_cmp(&a.monthly_usd.map_or(-1.0, |m| m.usd()))
         });
-        let shown = if wide { 3 } else { 1 };
+        let shown = if detail == Detail::Brief { 1 } else { 3 };
         let mut top: Vec<String> = peers.iter().take(shown).map(|p| peer(p)).collect();
         if peers.len() > shown {
             top.push(format!("+{} more", peers.len() - shown));
@@ -99,7 +116,7 @@ fn rows(items: &[WorkloadGravity], none: &str, wide: bool) -> Vec<Vec<String>> {
                 top.join("; ")
             },
         ]);
-        if wide {
+        if detail == Detail::PeersAndPods {
             for p in &w.pods {
                 rows.push(vec![
                     format!("  pod/{}", p.name),
@@ -138,4 +155,41 @@ fn footer(r: &GravityReport) -> String {
     lines.extend(r.metadata.rules.iter().cloned());
     lines.extend(r.metadata.notes.iter().cloned());
     format!("\n{}", notes(&lines))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use cloudvault::collect::{Scope, read_paths};
+    use cloudvault::graph::{BuildOptions, build};
+    use cloudvault::pricing::PriceBook;
+    use cloudvault::traffic::vpc::read_flow_logs;
+
+    use super::*;
+
+    /// CSV is one row per workload with the documented columns; the wide table adds pods.
+    #[test]
+    fn csv_has_workload_rows_only() {
+        let ex = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/examples/demo");
+        let raw = read_paths(&[ex.join("cluster")]).unwrap_or_else(|e| panic!("{e}"));
+        let flows = read_flow_logs(&[ex.join("flows/worked-example.log")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let g = build(
+            &raw.into_snapshot(&Scope::default()),
+            &flows,
+            &BuildOptions::default(),
+        );
+        let book = PriceBook::bundled().unwrap_or_else(|e| panic!("{e}"));
+        let r = cloudvault::gravity::gravity_report(&g, &book);
+        let csv = render(&r, Output::Csv).unwrap_or_else(|e| panic!("{e}"));
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], HEADERS.join(","));
+        assert_eq!(lines.len(), 1 + r.items.len(), "{csv}");
+        let wide = render(&r, Output::Wide).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            wide.lines().any(|l| l.trim_start().starts_with("pod/")),
+            "{wide}"
+        );
+    }
 }

@@ -100,7 +100,32 @@ fn bad_lines_name_file_and_line() {
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
-    assert!(e.contains("bad.log:2: field bytes is not a number"), "{e}");
+    assert!(
+        e.contains("bad.log:2: field bytes is not a byte count"),
+        "{e}"
+    );
+    // Negative counts are refused, not counted as zero; a count past 2^64 on one
+    // connection is an error, not a panic or a wrapped sum.
+    for (name, bytes, says) in [
+        (
+            "neg.log",
+            "-5",
+            "neg.log:1: field bytes is not a byte count",
+        ),
+        (
+            "big.log",
+            "18446744073709551615",
+            "big.log:2: bytes of one connection add up past 2^64",
+        ),
+    ] {
+        let line = format!("2 1 eni-a 10.0.0.1 10.0.0.2 1 2 6 1 {bytes} 0 60 ACCEPT OK\n");
+        let p = write(dir.path(), name, &line.repeat(2));
+        let e = read_flow_logs(&[p])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains(says), "{e}");
+    }
     let p = write(dir.path(), "short.log", "2 1 eni-a 10.0.0.1\n");
     let e = read_flow_logs(&[p])
         .err()

@@ -239,6 +239,19 @@ impl ClusterSnapshot {
         self.controllers.sort_by(|a, b| {
             (&a.namespace, &a.kind, &a.name).cmp(&(&b.namespace, &b.kind, &b.name))
         });
+        // Overlapping inputs (a file and the directory holding it) name an object twice;
+        // the sorts are stable, so the first one read stays.
+        self.nodes.dedup_by(|a, b| a.name == b.name);
+        for pods in [&mut self.pods, &mut self.peers] {
+            pods.dedup_by(|a, b| (&a.namespace, &a.name) == (&b.namespace, &b.name));
+        }
+        self.claims
+            .dedup_by(|a, b| (&a.namespace, &a.name) == (&b.namespace, &b.name));
+        self.volumes.dedup_by(|a, b| a.name == b.name);
+        self.classes.dedup_by(|a, b| a.name == b.name);
+        self.attributes_classes.dedup_by(|a, b| a.name == b.name);
+        self.controllers
+            .dedup_by(|a, b| (&a.namespace, &a.kind, &a.name) == (&b.namespace, &b.kind, &b.name));
     }
 
     /// The owner chain's top for a pod: ReplicaSet -> Deployment, Job -> CronJob.

@@ -211,8 +211,9 @@ async fn loader(
     let mut client: Option<(kube::Client, String)> = None;
     loop {
         let result = load_once(&inputs, &mut client).await.map_err(|e| {
-            // One line for the status bar.
-            format!("{e:#}")
+            // One line for the status bar. Our errors carry their cause already, so `{e}`
+            // (as main does) rather than `{e:#}`, which would say it twice.
+            format!("{e}")
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ")

@@ -359,6 +359,7 @@ fn add_flows(
     let resolver = Resolver::new(snapshot);
     let mut shared_nodes: BTreeSet<String> = BTreeSet::new();
     let mut unknown_sources = 0usize;
+    let mut strangers = 0usize;
     let mut pending = Vec::with_capacity(flows.flows.len());
     for f in &flows.flows {
         let src_ports: Vec<u16> = f.source_port.into_iter().collect();
@@ -375,6 +376,9 @@ fn add_flows(
             FlowEnd::Address { ip } => resolver.resolve(*ip, &src_ports),
         };
         let (dst, how_dst) = resolver.resolve(f.remote, &dst_ports);
+        if matches!((&src, &dst), (Endpoint::Address(_), Endpoint::Address(_))) {
+            strangers += 1;
+        }
         for (e, h) in [(&src, how), (&dst, how_dst)] {
             if let (Endpoint::Node(n), Resolution::NodeShared) = (e, h) {
                 shared_nodes.insert(n.clone());
@@ -401,6 +405,12 @@ fn add_flows(
         notes.push(format!(
             "host-network traffic on node(s) {} went to the node: no declared container port identified a host-network pod",
             shared_nodes.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if strangers > 0 {
+        notes.push(format!(
+            "partial: {strangers} of {} flow(s) have neither end in the input (no pod or node has those addresses); they count for no workload: are the flows from this cluster?",
+            flows.flows.len()
         ));
     }
     if unknown_sources > 0 {

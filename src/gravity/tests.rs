@@ -209,3 +209,24 @@ fn internet_traffic_has_no_gravity() {
     );
     assert_eq!(pg.pods[0].top_peers[0].class, "internet");
 }
+
+/// Flows of another cluster (no end is a pod or node here) are said to count for nothing,
+/// not silently dropped into "no gravity".
+#[test]
+fn flows_with_no_known_end_are_noted() {
+    let flows =
+        read_flow_logs(&[example("flows/worked-example.log")]).unwrap_or_else(|e| panic!("{e}"));
+    let g = build(
+        &crate::model::ClusterSnapshot::default(),
+        &flows,
+        &BuildOptions::default(),
+    );
+    let n = flows.flows.len();
+    assert!(n > 0);
+    let said = format!("partial: {n} of {n} flow(s) have neither end in the input");
+    assert!(
+        g.meta().notes.iter().any(|x| x.starts_with(&said)),
+        "{:?}",
+        g.meta().notes
+    );
+}

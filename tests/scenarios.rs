@@ -369,3 +369,42 @@ fn scenario_9_host_network_pod() {
         g.meta().notes
     );
 }
+
+/// A claim naming a VolumeAttributesClass the dump does not hold: priced from the
+/// StorageClass (the only thing known) and the report says which class is missing.
+#[test]
+fn missing_attributes_class_is_noted() {
+    let sc = class("io2", "ebs.csi.aws.com", "{type: io2, iopsPerGB: \"50\"}");
+    let c = claim("db", "data", Some("io2"), "100Gi", Some("pv-data")).replace(
+        "  accessModes: [ReadWriteOnce]\n",
+        "  accessModes: [ReadWriteOnce]\n  volumeAttributesClassName: io2-class\n",
+    );
+    let r = top(&[
+        NODES,
+        &sc,
+        &c,
+        &volume("pv-data", "100Gi", "io2", ("db", "data"), EBS),
+    ]);
+    assert!(
+        r.metadata.notes.iter().any(|n| n.starts_with(
+            "VolumeAttributesClass io2-class named by claims or volumes is not in the input"
+        )),
+        "{:?}",
+        r.metadata.notes
+    );
+    // With the class in the input, no note.
+    let vac = "apiVersion: storage.k8s.io/v1\nkind: VolumeAttributesClass\nmetadata: {name: io2-class}\ndriverName: ebs.csi.aws.com\nparameters: {iops: \"3000\"}\n";
+    let r = top(&[
+        NODES,
+        &sc,
+        &c,
+        vac,
+        &volume("pv-data", "100Gi", "io2", ("db", "data"), EBS),
+    ]);
+    assert!(
+        !r.metadata
+            .notes
+            .iter()
+            .any(|n| n.contains("VolumeAttributesClass"))
+    );
+}

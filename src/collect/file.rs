@@ -498,6 +498,39 @@ mod tests {
         assert!(e.contains("no Kubernetes objects"), "{e}");
     }
 
+    /// `-l` selects pods, and with them the claims they mount, whatever the claims' own
+    /// labels; pods outside it stay as peers.
+    #[test]
+    fn selector_keeps_the_claims_of_selected_pods() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let p = write(
+            dir.path(),
+            "cache.yaml",
+            "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: cache-local, namespace: shop}\nspec: {}\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: other, namespace: shop}\nspec: {}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: cache-0, namespace: shop, labels: {app: cache}}\nspec:\n  containers: [{name: c, image: x}]\n  volumes: [{name: d, persistentVolumeClaim: {claimName: cache-local}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web-0, namespace: shop, labels: {app: web}}\nspec: {containers: [{name: c, image: x}]}\n",
+        );
+        let scope = crate::collect::Scope {
+            namespace: None,
+            selector: crate::model::LabelSelector::parse("app=cache")
+                .unwrap_or_else(|e| panic!("{e}")),
+        };
+        let s = read_paths(&[p])
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_snapshot(&scope);
+        let names = |v: Vec<&str>| v.join(",");
+        assert_eq!(
+            names(s.claims.iter().map(|c| c.name.as_str()).collect()),
+            "cache-local"
+        );
+        assert_eq!(
+            names(s.pods.iter().map(|p| p.name.as_str()).collect()),
+            "cache-0"
+        );
+        assert_eq!(
+            names(s.peers.iter().map(|p| p.name.as_str()).collect()),
+            "web-0"
+        );
+    }
+
     /// A directory with nothing to read is an error; objects of no priced kind are a
     /// note, never a silent $0.
     #[test]

@@ -98,9 +98,11 @@ pub async fn read_live(
     let (nodes, pods, claims, volumes, classes) = futures::try_join!(
         Box::pin(list::<core::Node>(Api::all(client.clone()), None, timeout)),
         Box::pin(pods_with_peers(client, ns, labels, timeout)),
+        // Every claim of the namespace: `-l` also keeps the claims its pods mount, which
+        // need not carry the labels (RawObjects::into_snapshot decides).
         Box::pin(list::<core::PersistentVolumeClaim>(
             scoped(client, ns),
-            labels,
+            None,
             timeout
         )),
         Box::pin(list::<core::PersistentVolume>(

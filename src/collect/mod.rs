@@ -61,17 +61,27 @@ impl RawObjects {
     /// scope (or, with no filter at all, always); pods out of scope become peers.
     pub fn into_snapshot(self, scope: &Scope) -> ClusterSnapshot {
         let in_ns = |ns: &str| scope.namespace.as_deref().is_none_or(|n| n == ns);
-        let claims: Vec<_> = self
-            .claims
-            .iter()
-            .map(convert::claim)
-            .filter(|c| in_ns(&c.namespace) && scope.selector.matches(&c.labels))
-            .collect();
         let (pods, peers): (Vec<_>, Vec<_>) = self
             .pods
             .iter()
             .map(convert::pod)
             .partition(|p| in_ns(&p.namespace) && scope.selector.matches(&p.labels));
+        // A claim is in scope by its own labels or by a pod in scope that mounts it: `-l
+        // app=cache` means the cache pods and their volumes, whatever the claims' labels.
+        let mounted: BTreeSet<(&str, &str)> = pods
+            .iter()
+            .flat_map(|p| p.claims.iter().map(|c| (p.namespace.as_str(), c.as_str())))
+            .collect();
+        let claims: Vec<_> = self
+            .claims
+            .iter()
+            .map(convert::claim)
+            .filter(|c| {
+                in_ns(&c.namespace)
+                    && (scope.selector.matches(&c.labels)
+                        || mounted.contains(&(c.namespace.as_str(), c.name.as_str())))
+            })
+            .collect();
         let kept_claims: BTreeSet<(&str, &str)> = claims
             .iter()
             .map(|c| (c.namespace.as_str(), c.name.as_str()))

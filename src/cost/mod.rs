@@ -5,7 +5,7 @@
 //! with no known price is priced by the default and flagged `unknown-price`; a volume
 //! mounted by several pods is split in equal shares per running pod.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -200,6 +200,7 @@ pub fn cost_report(g: &dyn GraphStore, book: &PriceBook) -> CostReport {
         }
     }
     sort(&mut items, SortBy::Cost);
+    let missing_vacs = missing_attributes_classes(g);
     let mut sources: Vec<String> = book
         .tables
         .values()
@@ -227,12 +228,37 @@ pub fn cost_report(g: &dyn GraphStore, book: &PriceBook) -> CostReport {
                         .zip(region)
                         .and_then(|(p, r)| book.region_note(p, r)),
                 )
+                .chain((!missing_vacs.is_empty()).then(|| {
+                    format!(
+                        "VolumeAttributesClass {} named by claims or volumes is not in the input: those volumes are priced from their StorageClass parameters; add `kubectl get volumeattributesclasses -o yaml` to the dump",
+                        missing_vacs.into_iter().collect::<Vec<_>>().join(", ")
+                    )
+                }))
                 .collect(),
         },
         total_monthly_cost_usd: items.iter().map(|i| i.monthly_cost_usd).sum(),
         items,
         groups: None,
     }
+}
+
+/// Attribute classes that claims or volumes name but the input does not hold: their
+/// IOPS/throughput would silently fall back to the StorageClass's.
+fn missing_attributes_classes(g: &dyn GraphStore) -> BTreeSet<String> {
+    let known = &g.meta().attributes_classes;
+    let mut named = BTreeSet::new();
+    for (_, d) in g.nodes_of(NodeKind::Claim) {
+        if let NodeData::Claim(c) = d {
+            named.extend(c.attributes_class.clone());
+        }
+    }
+    for (_, d) in g.nodes_of(NodeKind::Volume) {
+        if let NodeData::Volume(v) = d {
+            named.extend(v.attributes_class.clone());
+        }
+    }
+    named.retain(|n| !known.contains_key(n));
+    named
 }
 
 /// A volume's price depends only on its class, attributes class, source and capacity;

@@ -56,6 +56,9 @@ pub enum Item {
         workload: WorkloadRef,
         gravity: Option<usize>,
         pods: usize,
+        /// Gravity of its pinned pods on this node: a workload spread over nodes shows
+        /// under each, and each shows its own part, so zones do not count it twice.
+        here: Option<Money>,
     },
     /// A peer of a workload's pinned pods (gravity report `topPeers`).
     Peer {
@@ -491,12 +494,21 @@ fn build_tree(
                 ws.sort_by(|a, b| grav_usd(b.0).total_cmp(&grav_usd(a.0)).then(a.0.cmp(b.0)));
                 for (w, pods) in ws {
                     let gi = gravity_of.get(w).copied();
+                    let here = gi.and_then(|gi| {
+                        grav.items[gi]
+                            .pods
+                            .iter()
+                            .filter(|p| pods.iter().any(|o| o.name == p.name))
+                            .map(|p| p.gravity_monthly_usd)
+                            .sum()
+                    });
                     let wn = b.add(
                         Some(n),
                         Item::Workload {
                             workload: w.clone(),
                             gravity: gi,
                             pods: pods.len(),
+                            here,
                         },
                     );
                     if let Some(gi) = gi {
@@ -524,7 +536,15 @@ fn build_tree(
                 }
             }
             if let Some(vols) = idle.get(&(region.clone(), zone.clone())) {
-                let total: Money = vols.iter().map(|i| cost.items[*i].monthly_cost_usd).sum();
+                // A volume in two zones is listed under both; each zone's total takes its
+                // share, so the zones add up to the volumes' cost.
+                let total: Money = vols
+                    .iter()
+                    .map(|i| {
+                        let v = &cost.items[*i];
+                        v.monthly_cost_usd * (1.0 / v.zones.len().max(1) as f64)
+                    })
+                    .sum();
                 let ig = b.add(
                     Some(z),
                     Item::IdleGroup {

@@ -498,6 +498,7 @@ fn tree_text(data: &Data, item: &Item, t: Theme) -> Line<'static> {
             workload,
             gravity,
             pods,
+            here,
         } => {
             let mut spans = vec![
                 Span::styled(format!("{} ", workload.kind), t.dim()),
@@ -514,10 +515,17 @@ fn tree_text(data: &Data, item: &Item, t: Theme) -> Line<'static> {
                 let best = w.best_zones();
                 spans.push(Span::raw("  gravity "));
                 spans.push(Span::styled(
-                    w.gravity_monthly_usd
-                        .map_or_else(|| none.to_owned(), |m| format!("{}/mo", money(m))),
+                    here.map_or_else(|| none.to_owned(), |m| format!("{}/mo", money(m))),
                     t.money(),
                 ));
+                if *here != w.gravity_monthly_usd {
+                    // Pods elsewhere too: this node's part, and the workload's whole.
+                    spans.push(Span::styled(
+                        w.gravity_monthly_usd
+                            .map_or_else(|| format!(" of {none}"), |m| format!(" of {}", money(m))),
+                        t.dim(),
+                    ));
+                }
                 if !best.is_empty() {
                     spans.push(Span::raw(" best "));
                     spans.push(Span::styled(best.join(","), t.accent()));

@@ -114,3 +114,32 @@ fn press(app: &mut App, keys: &str) {
         }
     }
 }
+
+/// A workload whose pods sit on several nodes shows under each node with that node's
+/// part of its gravity, and the parts add up to the workload's figure (kafka: 3 pods in
+/// 3 zones), so no zone counts it whole.
+#[test]
+fn spread_workload_shows_its_part_per_node() {
+    use cloudvault::model::Money;
+
+    use super::data::Item;
+    let d = load("demo");
+    let mut parts = Vec::new();
+    for n in &d.tree {
+        if let Item::Workload {
+            workload,
+            gravity: Some(gi),
+            here,
+            ..
+        } = &n.item
+            && workload.name == "kafka"
+        {
+            parts.push((*gi, *here));
+        }
+    }
+    assert!(parts.len() > 1, "kafka sits on several nodes: {parts:?}");
+    let total = d.gravity.items[parts[0].0].gravity_monthly_usd;
+    let sum: Option<Money> = parts.iter().map(|(_, h)| *h).sum();
+    assert_eq!(sum.map(Money::cents), total.map(Money::cents));
+    assert!(parts.iter().any(|(_, h)| *h != total), "{parts:?}");
+}

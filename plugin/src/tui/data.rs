@@ -190,6 +190,23 @@ pub async fn load_live(
         .map_err(|e| anyhow::anyhow!("the data load stopped: {e}"))?
 }
 
+/// `Err` with a one-line reason when the kubeconfig has no context `name` (`:ctx`).
+pub fn check_context(g: &GlobalArgs, name: &str) -> Result<(), String> {
+    let kc = match &g.kubeconfig {
+        Some(p) => kube::config::Kubeconfig::read_from(p),
+        None => kube::config::Kubeconfig::read(),
+    }
+    .map_err(|e| format!("cannot read the kubeconfig: {e}"))?;
+    if kc.contexts.iter().any(|c| c.name == name) {
+        return Ok(());
+    }
+    let names: Vec<&str> = kc.contexts.iter().map(|c| c.name.as_str()).collect();
+    Err(format!(
+        "no context {name:?} in the kubeconfig (it has: {}); staying on the current one",
+        names.join(", ")
+    ))
+}
+
 /// The kubeconfig's current context, for the status line (`--context` wins).
 pub fn context_name(g: &GlobalArgs) -> Option<String> {
     if let Some(c) = &g.context {

@@ -131,6 +131,8 @@ async fn event_loop(
     let mut app = App::new((size.width, size.height), color_enabled());
     let (data_tx, mut data_rx) = mpsc::channel::<Loaded>(2);
     let (req_tx, req_rx) = mpsc::channel::<Inputs>(4);
+    // The last context asked for that the kubeconfig has (`:ctx`), kept across reloads.
+    let mut context: Option<String> = None;
     let loader = tokio::spawn(loader(inputs.clone(), req_rx, data_tx, refresh));
     let mut events = EventStream::new();
     // Ticks redraw the clock and keep the screen honest after a missed event.
@@ -183,11 +185,19 @@ async fn event_loop(
                         next.global.all_namespaces = false;
                     }
                 }
-                if let Some(c) = &app.context {
-                    if inputs.is_live() {
-                        next.global.context = Some(c.clone());
-                    } else {
+                if let Some(c) = app.context.clone() {
+                    if !inputs.is_live() {
                         app.set_error(":ctx needs a live cluster; these are files".into());
+                        app.context = None;
+                    } else if let Err(e) = data::check_context(&inputs.global, &c) {
+                        // A mistyped context must not stick: later reloads (r, :ns) keep
+                        // the context that works.
+                        app.set_error(e);
+                        app.context = context.clone();
+                        continue;
+                    } else {
+                        next.global.context = Some(c);
+                        context = app.context.clone();
                     }
                 }
                 if req_tx.send(next).await.is_err() {

@@ -143,3 +143,30 @@ fn spread_workload_shows_its_part_per_node() {
     assert_eq!(sum.map(Money::cents), total.map(Money::cents));
     assert!(parts.iter().any(|(_, h)| *h != total), "{parts:?}");
 }
+
+/// `:ctx` with a name the kubeconfig lacks is refused with the names it has.
+#[test]
+fn ctx_must_name_a_kubeconfig_context() {
+    use clap::Parser as _;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts:\n- {name: one, context: {cluster: c, user: u}}\n- {name: two, context: {cluster: c, user: u}}\ncurrent-context: one\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        g: crate::input::GlobalArgs,
+    }
+    let cli = Cli::parse_from(["x", "--kubeconfig", &kc.display().to_string()]);
+    assert_eq!(data::check_context(&cli.g, "two"), Ok(()));
+    let e = data::check_context(&cli.g, "missing")
+        .err()
+        .unwrap_or_default();
+    assert!(
+        e.starts_with("no context \"missing\" in the kubeconfig (it has: one, two)"),
+        "{e}"
+    );
+}

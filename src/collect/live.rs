@@ -71,16 +71,39 @@ pub async fn connect(
                 .await
                 .map_err(|e| LiveError::Config(e.to_string()))?
         }
-        None if context.is_some() => Config::from_kubeconfig(&options)
-            .await
-            .map_err(|e| LiveError::Config(e.to_string()))?,
-        None => Config::infer()
-            .await
-            .map_err(|e| LiveError::Config(e.to_string()))?,
+        None => match env_kubeconfig()? {
+            Some(kc) => Config::from_custom_kubeconfig(kc, &options)
+                .await
+                .map_err(|e| LiveError::Config(e.to_string()))?,
+            None if context.is_some() => Config::from_kubeconfig(&options)
+                .await
+                .map_err(|e| LiveError::Config(e.to_string()))?,
+            None => Config::infer()
+                .await
+                .map_err(|e| LiveError::Config(e.to_string()))?,
+        },
     };
     let namespace = config.default_namespace.clone();
     let client = Client::try_from(config).map_err(|e| LiveError::Client(e.to_string()))?;
     Ok((client, namespace))
+}
+
+/// `$KUBECONFIG` as kubectl reads it: a list of files merged in order, where a file that
+/// does not exist is skipped (kube's own reader fails on it). `None` when the variable is
+/// unset or names no existing file, so the usual defaults apply.
+fn env_kubeconfig() -> Result<Option<Kubeconfig>, LiveError> {
+    let Some(list) = std::env::var_os("KUBECONFIG") else {
+        return Ok(None);
+    };
+    let mut merged: Option<Kubeconfig> = None;
+    for path in std::env::split_paths(&list).filter(|p| p.is_file()) {
+        let kc = Kubeconfig::read_from(&path).map_err(|e| LiveError::Config(e.to_string()))?;
+        merged = Some(match merged {
+            Some(m) => m.merge(kc).map_err(|e| LiveError::Config(e.to_string()))?,
+            None => kc,
+        });
+    }
+    Ok(merged)
 }
 
 /// Lists every kind CloudVault reads. Kinds that only enrich the report (attribute

@@ -370,8 +370,9 @@ fn draw_overview(frame: &mut Frame<'_>, area: Rect, data: &Data, t: Theme) {
 use crate::views::top::WIDE;
 
 /// Columns of the volumes table in the order they give way on a narrow screen (indices
-/// into `WIDE`): namespace, claim and money stay longest.
-const PRIORITY: [usize; 13] = [0, 1, 7, 3, 4, 5, 9, 6, 11, 2, 10, 8, 12];
+/// into `WIDE`): namespace, claim and money stay longest; the PV before usage and
+/// workloads, since it is all that names an unbound volume.
+const PRIORITY: [usize; 13] = [0, 1, 7, 3, 4, 5, 9, 2, 6, 11, 10, 8, 12];
 
 fn draw_volumes(frame: &mut Frame<'_>, area: Rect, app: &App, data: &Data, t: Theme) {
     let v = &app.volumes;

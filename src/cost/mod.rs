@@ -544,13 +544,26 @@ pub fn group(items: &[VolumeCost], by: GroupBy) -> Vec<CostGroup> {
         }
     }
     let mut out: Vec<CostGroup> = groups.into_values().collect();
-    out.sort_by(|a, b| {
-        b.monthly_cost_usd
-            .usd()
-            .total_cmp(&a.monthly_cost_usd.usd())
-            .then_with(|| a.key.cmp(&b.key))
-    });
+    sort_groups(&mut out, SortBy::Cost);
     out
+}
+
+/// Orders aggregates: by cost or capacity (descending), else by key, the one name a group
+/// has (`--sort name|namespace|zone|class` on `--by` output).
+pub fn sort_groups(groups: &mut [CostGroup], by: SortBy) {
+    groups.sort_by(|a, b| {
+        let primary = match by {
+            SortBy::Cost => b
+                .monthly_cost_usd
+                .usd()
+                .total_cmp(&a.monthly_cost_usd.usd()),
+            SortBy::Capacity => b.capacity_bytes.cmp(&a.capacity_bytes),
+            SortBy::Name | SortBy::Namespace | SortBy::Zone | SortBy::Class => {
+                std::cmp::Ordering::Equal
+            }
+        };
+        primary.then_with(|| a.key.cmp(&b.key))
+    });
 }
 
 #[cfg(test)]
@@ -633,5 +646,21 @@ mod tests {
             Some(307.20),
             "three pods of one workload: the whole shared volume"
         );
+    }
+
+    #[test]
+    fn groups_sort_by_value_or_name() {
+        let r = demo();
+        let mut g = group(&r.items, GroupBy::Workload);
+        let ordered = |g: &[CostGroup], f: fn(&CostGroup, &CostGroup) -> bool| {
+            g.windows(2).all(|w| f(&w[0], &w[1]))
+        };
+        assert!(ordered(&g, |a, b| a.monthly_cost_usd.usd()
+            >= b.monthly_cost_usd.usd()));
+        sort_groups(&mut g, SortBy::Capacity);
+        assert!(ordered(&g, |a, b| a.capacity_bytes >= b.capacity_bytes));
+        sort_groups(&mut g, SortBy::Name);
+        assert!(ordered(&g, |a, b| a.key <= b.key));
+        assert!(g.len() > 2);
     }
 }

@@ -14,7 +14,8 @@ pub struct TopArgs {
     /// Aggregate by namespace, workload, class or zone.
     #[arg(long, value_parser = choice(GroupBy::ALL, GroupBy::as_str))]
     pub by: Option<GroupBy>,
-    /// Order of the volumes.
+    /// Order of the volumes (with --by, of the groups: cost and capacity by value, the
+    /// others by group name).
     #[arg(long, default_value = "cost", value_parser = choice(SortBy::ALL, SortBy::as_str))]
     pub sort: SortBy,
 }
@@ -36,9 +37,11 @@ pub fn run(g: &GlobalArgs, args: &TopArgs) -> Result<String> {
     let mut report = cost::cost_report(&graph, &book);
     cost::sort(&mut report.items, args.sort);
     if let Some(by) = args.by {
+        let mut items = cost::group(&report.items, by);
+        cost::sort_groups(&mut items, args.sort);
         report.groups = Some(GroupedBy {
             by: by.as_str().into(),
-            items: cost::group(&report.items, by),
+            items,
         });
     }
     views::top::render(&report, g.output)

@@ -128,13 +128,21 @@ async fn live_reports_equal_dump_reports() {
         .find_map(|p| p.labels.iter().next().map(|(k, v)| format!("{k}={v}")))
         .unwrap_or_default();
     for scope in [
+        // As top reads (no peers) and as gravity reads (peers outside the scope too).
         Scope {
             namespace: Some(ns.clone()),
             selector: LabelSelector::default(),
+            read_peers: false,
+        },
+        Scope {
+            namespace: Some(ns.clone()),
+            selector: LabelSelector::default(),
+            read_peers: true,
         },
         Scope {
             namespace: None,
             selector: LabelSelector::parse(&key).unwrap_or_else(|e| panic!("{e}")),
+            read_peers: true,
         },
     ] {
         let dumped = raw.clone().into_snapshot(&scope);

@@ -73,14 +73,15 @@ pub struct FlowArgs {
     pub network: Option<PathBuf>,
 }
 
-/// Reads the cluster (live or dumps) into a snapshot.
-pub fn snapshot(g: &GlobalArgs) -> Result<ClusterSnapshot> {
+/// Reads the cluster (live or dumps) into a snapshot; `read_peers` as [`Scope::read_peers`].
+pub fn snapshot(g: &GlobalArgs, read_peers: bool) -> Result<ClusterSnapshot> {
     let selector = g.selector.clone().unwrap_or_default();
     if !g.from_file.is_empty() {
         // A dump has no current namespace: all namespaces unless -n says otherwise.
         let scope = Scope {
             namespace: g.namespace.clone(),
             selector,
+            read_peers,
         };
         let raw = collect::read_paths(&g.from_file)?;
         return Ok(raw.into_snapshot(&scope));
@@ -101,6 +102,7 @@ pub fn snapshot(g: &GlobalArgs) -> Result<ClusterSnapshot> {
         let scope = Scope {
             namespace,
             selector,
+            read_peers,
         };
         let raw =
             collect::read_live(&client, &scope, Duration::from_secs(g.request_timeout)).await?;

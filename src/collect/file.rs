@@ -512,6 +512,7 @@ mod tests {
             namespace: None,
             selector: crate::model::LabelSelector::parse("app=cache")
                 .unwrap_or_else(|e| panic!("{e}")),
+            read_peers: true,
         };
         let s = read_paths(&[p])
             .unwrap_or_else(|e| panic!("{e}"))

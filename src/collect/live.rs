@@ -120,7 +120,13 @@ pub async fn read_live(
     // small (test/worker) thread stacks in debug builds.
     let (nodes, pods, claims, volumes, classes) = futures::try_join!(
         Box::pin(list::<core::Node>(Api::all(client.clone()), None, timeout)),
-        Box::pin(pods_with_peers(client, ns, labels, timeout)),
+        Box::pin(pods_with_peers(
+            client,
+            ns,
+            labels,
+            scope.read_peers,
+            timeout
+        )),
         // Every claim of the namespace: `-l` also keeps the claims its pods mount, which
         // need not carry the labels (RawObjects::into_snapshot decides).
         Box::pin(list::<core::PersistentVolumeClaim>(
@@ -178,8 +184,13 @@ async fn pods_with_peers(
     client: &Client,
     ns: Option<&str>,
     labels: Option<&str>,
+    read_peers: bool,
     timeout: Duration,
 ) -> Result<(Vec<core::Pod>, Option<String>), LiveError> {
+    if !read_peers {
+        let pods = list::<core::Pod>(scoped(client, ns), labels, timeout).await?;
+        return Ok((pods, None));
+    }
     let all = list::<core::Pod>(Api::all(client.clone()), None, timeout).await;
     match all {
         Err(LiveError::Refused { code: 403, .. }) if ns.is_some() || labels.is_some() => {

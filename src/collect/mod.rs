@@ -66,6 +66,8 @@ impl RawObjects {
             .iter()
             .map(convert::pod)
             .partition(|p| in_ns(&p.namespace) && scope.selector.matches(&p.labels));
+        // Without peers asked for, a dump gives what a live read gives.
+        let peers = if scope.read_peers { peers } else { Vec::new() };
         // A claim is in scope by its own labels or by a pod in scope that mounts it: `-l
         // app=cache` means the cache pods and their volumes, whatever the claims' labels.
         let mounted: BTreeSet<(&str, &str)> = pods
@@ -141,6 +143,10 @@ pub struct Scope {
     /// `None` means all namespaces.
     pub namespace: Option<String>,
     pub selector: LabelSelector,
+    /// Live reads also list the pods outside the scope, so traffic to them is placed in
+    /// their zone (gravity needs them; `top` does not, and a namespace's pods are a much
+    /// smaller list). Dumps hold them anyway.
+    pub read_peers: bool,
 }
 
 impl Scope {

@@ -66,6 +66,7 @@ fn scope_keeps_peers_outside_it() {
     let scope = Scope {
         namespace: None,
         selector: crate::model::LabelSelector::parse("app=pg").unwrap_or_else(|e| panic!("{e}")),
+        read_peers: true,
     };
     let snapshot = raw.into_snapshot(&scope);
     assert!(snapshot.pods.iter().all(|p| p.name.starts_with("pg-")));

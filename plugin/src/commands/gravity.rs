@@ -25,7 +25,7 @@ pub struct GravityArgs {
 
 pub fn run(g: &GlobalArgs, args: &GravityArgs) -> Result<String> {
     let (mut flows, network) = input::flows(&args.flows)?;
-    let snapshot = input::snapshot(g)?;
+    let snapshot = input::snapshot(g, true)?;
     // No flow file: the in-cluster agents, when they run (the report names the source).
     if !flows.has_data()
         && g.from_file.is_empty()

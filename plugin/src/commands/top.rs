@@ -31,7 +31,7 @@ fn choice<T: Copy + Send + Sync + 'static, const N: usize>(
 }
 
 pub fn run(g: &GlobalArgs, args: &TopArgs) -> Result<String> {
-    let snapshot = input::snapshot(g)?;
+    let snapshot = input::snapshot(g, false)?;
     let book = input::price_book(g)?;
     let graph = input::graph(g, &snapshot, &FlowSet::none(), Default::default())?;
     let mut report = cost::cost_report(&graph, &book);

@@ -128,6 +128,7 @@ pub fn load_files(inputs: &Inputs) -> Result<Data> {
     let scope = Scope {
         namespace: g.namespace.clone(),
         selector: g.selector.clone().unwrap_or_default(),
+        read_peers: true,
     };
     let files: Vec<String> = g
         .from_file
@@ -174,6 +175,7 @@ pub async fn load_live(
     let scope = Scope {
         namespace,
         selector: g.selector.clone().unwrap_or_default(),
+        read_peers: true,
     };
     let raw = collect::read_live(client, &scope, Duration::from_secs(g.request_timeout)).await?;
     // No flow file: the in-cluster agents, when they run (as `gravity` does).

@@ -77,9 +77,10 @@ async fn live_snapshot(client: &kube::Client, scope: &Scope) -> ClusterSnapshot 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_reports_equal_dump_reports() {
     let cluster = cloudvault_testkit::test_cluster().unwrap_or_else(|e| panic!("{e}"));
-    let (client, _) = live::connect(Some(&cluster.kubeconfig), None)
+    let client = live::connect(Some(&cluster.kubeconfig), None)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+        .client;
     let all = Scope::default();
     // Other tests share the cluster: when something changed between the reads, the
     // whole live/dump/live cycle is tried again.
@@ -175,9 +176,10 @@ async fn a_refusing_or_absent_cluster_is_a_clear_error() {
     let bad = dir.path().join("bad-token.yaml");
     std::fs::write(&bad, serde_json::to_vec(&kc).unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}"));
-    let (client, _) = live::connect(Some(&bad), None)
+    let client = live::connect(Some(&bad), None)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+        .client;
     let e = live::read_live(&client, &Scope::default(), TIMEOUT)
         .await
         .err()
@@ -198,13 +200,18 @@ async fn a_refusing_or_absent_cluster_is_a_clear_error() {
     let down = dir.path().join("down.yaml");
     std::fs::write(&down, serde_json::to_vec(&kc).unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}"));
-    let (client, _) = live::connect(Some(&down), None)
+    let conn = live::connect(Some(&down), None)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let e = live::read_live(&client, &Scope::default(), Duration::from_secs(10))
+    let e = live::read_live(&conn.client, &Scope::default(), Duration::from_secs(10))
         .await
+        .map_err(|e| e.at(&conn.server))
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(e.contains("check that the cluster is reachable"), "{e}");
+    assert!(
+        e.contains("https://127.0.0.1:1"),
+        "the error names the server: {e}"
+    );
 }

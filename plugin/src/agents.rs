@@ -17,9 +17,8 @@ pub fn flows(g: &GlobalArgs, snapshot: &ClusterSnapshot) -> Result<Option<FlowSe
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
     let set = runtime.block_on(async {
-        let (client, _) =
-            collect::live::connect(g.kubeconfig.as_deref(), g.context.as_deref()).await?;
-        anyhow::Ok(agents::read(&client).await?)
+        let conn = collect::live::connect(g.kubeconfig.as_deref(), g.context.as_deref()).await?;
+        anyhow::Ok(agents::read(&conn.client).await?)
     })?;
     Ok(set.map(|mut s| {
         dedup_pairs(&mut s, &Resolver::new(snapshot));

@@ -92,8 +92,8 @@ pub fn snapshot(g: &GlobalArgs, read_peers: bool) -> Result<ClusterSnapshot> {
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
     runtime.block_on(async {
-        let (client, default_ns) =
-            collect::live::connect(g.kubeconfig.as_deref(), g.context.as_deref()).await?;
+        let conn = collect::live::connect(g.kubeconfig.as_deref(), g.context.as_deref()).await?;
+        let (client, default_ns) = (&conn.client, conn.namespace.clone());
         let namespace = match (&g.namespace, g.all_namespaces) {
             (Some(ns), _) => Some(ns.clone()),
             (None, true) => None,
@@ -104,8 +104,9 @@ pub fn snapshot(g: &GlobalArgs, read_peers: bool) -> Result<ClusterSnapshot> {
             selector,
             read_peers,
         };
-        let raw =
-            collect::read_live(&client, &scope, Duration::from_secs(g.request_timeout)).await?;
+        let raw = collect::read_live(client, &scope, Duration::from_secs(g.request_timeout))
+            .await
+            .map_err(|e| e.at(&conn.server))?;
         Ok(raw.into_snapshot(&scope))
     })
 }

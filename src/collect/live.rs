@@ -49,16 +49,23 @@ pub enum LiveError {
         "listing {resource} timed out after {seconds}s; check that the cluster is reachable or raise --request-timeout"
     )]
     Timeout { resource: String, seconds: u64 },
+    #[error(
+        "listing {resource} from {server} timed out after {seconds}s; check that the cluster is reachable or raise --request-timeout"
+    )]
+    TimeoutAt {
+        resource: String,
+        seconds: u64,
+        server: String,
+    },
 }
 
 /// Connects with the user's kubeconfig as kubectl would: `--kubeconfig`, else
 /// `$KUBECONFIG`, else `~/.kube/config`, else in-cluster; `--context` selects a context.
-/// Exec credential plugins work as kube's config supports them. Returns the client
-/// and the context's default namespace.
+/// Exec credential plugins work as kube's config supports them.
 pub async fn connect(
     kubeconfig: Option<&Path>,
     context: Option<&str>,
-) -> Result<(Client, String), LiveError> {
+) -> Result<Connection, LiveError> {
     let options = KubeConfigOptions {
         context: context.map(str::to_owned),
         ..KubeConfigOptions::default()
@@ -84,8 +91,50 @@ pub async fn connect(
         },
     };
     let namespace = config.default_namespace.clone();
+    let server = config.cluster_url.to_string();
     let client = Client::try_from(config).map_err(|e| LiveError::Client(e.to_string()))?;
-    Ok((client, namespace))
+    Ok(Connection {
+        client,
+        namespace,
+        server,
+    })
+}
+
+/// A client and what its kubeconfig context said.
+#[derive(Clone)]
+pub struct Connection {
+    pub client: Client,
+    /// The context's default namespace.
+    pub namespace: String,
+    /// The API server's URL, for errors that say where they could not get.
+    pub server: String,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("namespace", &self.namespace)
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LiveError {
+    /// Names the server in errors about reaching it (kube's own message does not).
+    pub fn at(self, server: &str) -> Self {
+        match self {
+            LiveError::Failed { resource, message } => LiveError::Failed {
+                resource,
+                message: format!("{message} (server {server})"),
+            },
+            LiveError::Timeout { resource, seconds } => LiveError::TimeoutAt {
+                resource,
+                seconds,
+                server: server.to_owned(),
+            },
+            other => other,
+        }
+    }
 }
 
 /// `$KUBECONFIG` as kubectl reads it: a list of files merged in order, where a file that

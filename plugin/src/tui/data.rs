@@ -158,14 +158,13 @@ pub fn load_files(inputs: &Inputs) -> Result<Data> {
     Ok(data)
 }
 
-/// Reads a live cluster into data. `client` and its default namespace come from
-/// [`collect::live::connect`].
+/// Reads a live cluster into data, through a [`collect::live::connect`] connection.
 pub async fn load_live(
     inputs: &Inputs,
-    client: &kube::Client,
-    default_ns: &str,
+    conn: &collect::live::Connection,
     context: Option<String>,
 ) -> Result<Data> {
+    let (client, default_ns) = (&conn.client, conn.namespace.as_str());
     let g = &inputs.global;
     let namespace = match (&g.namespace, g.all_namespaces) {
         (Some(ns), _) => Some(ns.clone()),
@@ -177,7 +176,9 @@ pub async fn load_live(
         selector: g.selector.clone().unwrap_or_default(),
         read_peers: true,
     };
-    let raw = collect::read_live(client, &scope, Duration::from_secs(g.request_timeout)).await?;
+    let raw = collect::read_live(client, &scope, Duration::from_secs(g.request_timeout))
+        .await
+        .map_err(|e| e.at(&conn.server))?;
     // No flow file: the in-cluster agents, when they run (as `gravity` does).
     let agent = if inputs.flows.flows.is_empty() {
         collect::agents::read(client).await?

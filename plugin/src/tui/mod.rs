@@ -218,7 +218,7 @@ async fn loader(
     out: mpsc::Sender<Loaded>,
     refresh: Option<Duration>,
 ) {
-    let mut client: Option<(kube::Client, String)> = None;
+    let mut client: Option<cloudvault::collect::live::Connection> = None;
     loop {
         let result = load_once(&inputs, &mut client).await.map_err(|e| {
             // One line for the status bar. Our errors carry their cause already, so `{e}`
@@ -252,7 +252,10 @@ async fn loader(
     }
 }
 
-async fn load_once(inputs: &Inputs, client: &mut Option<(kube::Client, String)>) -> Result<Data> {
+async fn load_once(
+    inputs: &Inputs,
+    client: &mut Option<cloudvault::collect::live::Connection>,
+) -> Result<Data> {
     if !inputs.is_live() {
         let inputs = inputs.clone();
         return tokio::task::spawn_blocking(move || data::load_files(&inputs))
@@ -266,8 +269,8 @@ async fn load_once(inputs: &Inputs, client: &mut Option<(kube::Client, String)>)
                 .await?,
         );
     }
-    let Some((c, ns)) = client.as_ref() else {
+    let Some(conn) = client.as_ref() else {
         anyhow::bail!("no Kubernetes client");
     };
-    data::load_live(inputs, c, ns, data::context_name(g)).await
+    data::load_live(inputs, conn, data::context_name(g)).await
 }

@@ -46,16 +46,13 @@ pub enum LiveError {
     )]
     Failed { resource: String, message: String },
     #[error(
-        "listing {resource} timed out after {seconds}s; check that the cluster is reachable or raise --request-timeout"
+        "listing {resource}{from} timed out after {seconds}s; check that the cluster is reachable or raise --request-timeout"
     )]
-    Timeout { resource: String, seconds: u64 },
-    #[error(
-        "listing {resource} from {server} timed out after {seconds}s; check that the cluster is reachable or raise --request-timeout"
-    )]
-    TimeoutAt {
+    Timeout {
         resource: String,
         seconds: u64,
-        server: String,
+        /// ` from <server>` once [`LiveError::at`] knows it, else empty.
+        from: String,
     },
 }
 
@@ -127,14 +124,27 @@ impl LiveError {
                 resource,
                 message: format!("{message} (server {server})"),
             },
-            LiveError::Timeout { resource, seconds } => LiveError::TimeoutAt {
+            LiveError::Timeout {
+                resource, seconds, ..
+            } => LiveError::Timeout {
                 resource,
                 seconds,
-                server: server.to_owned(),
+                from: format!(" from {server}"),
             },
             other => other,
         }
     }
+}
+
+/// The kubeconfig as kubectl finds it: `path` when given, else `$KUBECONFIG` (see
+/// [`env_kubeconfig`]), else `~/.kube/config`.
+pub fn read_kubeconfig(path: Option<&Path>) -> Result<Kubeconfig, LiveError> {
+    let kc = match path {
+        Some(p) => Some(Kubeconfig::read_from(p)),
+        None => env_kubeconfig()?.map(Ok),
+    };
+    kc.unwrap_or_else(Kubeconfig::read)
+        .map_err(|e| LiveError::Config(e.to_string()))
 }
 
 /// `$KUBECONFIG` as kubectl reads it: a list of files merged in order, where a file that
@@ -323,6 +333,7 @@ where
             return Err(LiveError::Timeout {
                 resource,
                 seconds: timeout.as_secs(),
+                from: String::new(),
             });
         }
     }

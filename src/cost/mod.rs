@@ -167,6 +167,7 @@ pub fn cost_report(g: &dyn GraphStore, book: &PriceBook) -> CostReport {
     let region = meta.region.as_deref();
     let mut items = Vec::new();
     let mut prices = PriceCache::default();
+    let mut missing_vacs = BTreeSet::new();
     for (id, data) in g.nodes_of(NodeKind::Volume) {
         let NodeData::Volume(pv) = data else { continue };
         let claim = g
@@ -181,6 +182,7 @@ pub fn cost_report(g: &dyn GraphStore, book: &PriceBook) -> CostReport {
             book,
             region,
             &mut prices,
+            &mut missing_vacs,
             Some((id, pv.as_ref())),
             claim,
         ));
@@ -194,13 +196,13 @@ pub fn cost_report(g: &dyn GraphStore, book: &PriceBook) -> CostReport {
                 book,
                 region,
                 &mut prices,
+                &mut missing_vacs,
                 None,
                 Some((id, c.as_ref())),
             ));
         }
     }
     sort(&mut items, SortBy::Cost);
-    let missing_vacs = missing_attributes_classes(g);
     let mut sources: Vec<String> = book
         .tables
         .values()
@@ -242,25 +244,6 @@ pub fn cost_report(g: &dyn GraphStore, book: &PriceBook) -> CostReport {
     }
 }
 
-/// Attribute classes that claims or volumes name but the input does not hold: their
-/// IOPS/throughput would silently fall back to the StorageClass's.
-fn missing_attributes_classes(g: &dyn GraphStore) -> BTreeSet<String> {
-    let known = &g.meta().attributes_classes;
-    let mut named = BTreeSet::new();
-    for (_, d) in g.nodes_of(NodeKind::Claim) {
-        if let NodeData::Claim(c) = d {
-            named.extend(c.attributes_class.clone());
-        }
-    }
-    for (_, d) in g.nodes_of(NodeKind::Volume) {
-        if let NodeData::Volume(v) = d {
-            named.extend(v.attributes_class.clone());
-        }
-    }
-    named.retain(|n| !known.contains_key(n));
-    named
-}
-
 /// A volume's price depends only on its class, attributes class, source and capacity;
 /// clusters have many volumes of few kinds, so each kind is priced once.
 type Priced = (Money, Option<String>, Option<String>, Option<String>);
@@ -283,6 +266,9 @@ fn volume_cost(
     book: &PriceBook,
     region: Option<&str>,
     prices: &mut PriceCache,
+    // Attribute classes named but not in the input: IOPS/throughput then fall back to the
+    // StorageClass's, which the report must say.
+    missing_vacs: &mut BTreeSet<String>,
     pv: Option<(&NodeId, &PersistentVolume)>,
     claim: Option<(&NodeId, &Claim)>,
 ) -> VolumeCost {
@@ -311,6 +297,9 @@ fn volume_cost(
     let vac = vac_name
         .as_ref()
         .and_then(|n| g.meta().attributes_classes.get(n));
+    if let (Some(n), None) = (&vac_name, vac) {
+        missing_vacs.insert(n.clone());
+    }
     let capacity = pv
         .and_then(|v| v.capacity_bytes)
         .or_else(|| claim.and_then(|(_, c)| c.capacity_bytes));
@@ -474,11 +463,11 @@ pub fn compare(a: &VolumeCost, b: &VolumeCost, by: SortBy) -> std::cmp::Ordering
         (v.namespace.as_deref(), v.pvc.as_deref(), v.pv.as_deref())
     }
     let primary = match by {
-        SortBy::Cost => b
-            .monthly_cost_usd
-            .usd()
-            .total_cmp(&a.monthly_cost_usd.usd()),
-        SortBy::Capacity => b.capacity_bytes.cmp(&a.capacity_bytes),
+        SortBy::Cost | SortBy::Capacity => by_value(
+            by,
+            (a.monthly_cost_usd, a.capacity_bytes),
+            (b.monthly_cost_usd, b.capacity_bytes),
+        ),
         SortBy::Name => a.pvc.cmp(&b.pvc).then_with(|| a.pv.cmp(&b.pv)),
         SortBy::Namespace => a.namespace.cmp(&b.namespace),
         SortBy::Zone => a.zones.cmp(&b.zones),
@@ -552,18 +541,29 @@ pub fn group(items: &[VolumeCost], by: GroupBy) -> Vec<CostGroup> {
 /// has (`--sort name|namespace|zone|class` on `--by` output).
 pub fn sort_groups(groups: &mut [CostGroup], by: SortBy) {
     groups.sort_by(|a, b| {
-        let primary = match by {
-            SortBy::Cost => b
-                .monthly_cost_usd
-                .usd()
-                .total_cmp(&a.monthly_cost_usd.usd()),
-            SortBy::Capacity => b.capacity_bytes.cmp(&a.capacity_bytes),
-            SortBy::Name | SortBy::Namespace | SortBy::Zone | SortBy::Class => {
-                std::cmp::Ordering::Equal
-            }
-        };
-        primary.then_with(|| a.key.cmp(&b.key))
+        by_value(
+            by,
+            (a.monthly_cost_usd, Some(a.capacity_bytes)),
+            (b.monthly_cost_usd, Some(b.capacity_bytes)),
+        )
+        .then_with(|| a.key.cmp(&b.key))
     });
+}
+
+/// The value orders shared by volumes and groups: money and capacity descend; orders by
+/// name leave the tie to the caller.
+fn by_value(
+    by: SortBy,
+    (a_usd, a_bytes): (Money, Option<u64>),
+    (b_usd, b_bytes): (Money, Option<u64>),
+) -> std::cmp::Ordering {
+    match by {
+        SortBy::Cost => b_usd.usd().total_cmp(&a_usd.usd()),
+        SortBy::Capacity => b_bytes.cmp(&a_bytes),
+        SortBy::Name | SortBy::Namespace | SortBy::Zone | SortBy::Class => {
+            std::cmp::Ordering::Equal
+        }
+    }
 }
 
 #[cfg(test)]

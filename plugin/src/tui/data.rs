@@ -195,11 +195,8 @@ pub async fn load_live(
 
 /// `Err` with a one-line reason when the kubeconfig has no context `name` (`:ctx`).
 pub fn check_context(g: &GlobalArgs, name: &str) -> Result<(), String> {
-    let kc = match &g.kubeconfig {
-        Some(p) => kube::config::Kubeconfig::read_from(p),
-        None => kube::config::Kubeconfig::read(),
-    }
-    .map_err(|e| format!("cannot read the kubeconfig: {e}"))?;
+    let kc = collect::live::read_kubeconfig(g.kubeconfig.as_deref())
+        .map_err(|e| format!("cannot read the {e}"))?;
     if kc.contexts.iter().any(|c| c.name == name) {
         return Ok(());
     }
@@ -215,11 +212,9 @@ pub fn context_name(g: &GlobalArgs) -> Option<String> {
     if let Some(c) = &g.context {
         return Some(c.clone());
     }
-    let kc = match &g.kubeconfig {
-        Some(p) => kube::config::Kubeconfig::read_from(p).ok()?,
-        None => kube::config::Kubeconfig::read().ok()?,
-    };
-    kc.current_context
+    collect::live::read_kubeconfig(g.kubeconfig.as_deref())
+        .ok()?
+        .current_context
 }
 
 fn build(
